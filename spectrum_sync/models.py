@@ -52,6 +52,8 @@ class Tenant(models.Model):
     # Inbound API key: only a hash is stored; the key is shown once when it is generated.
     api_key_prefix = models.CharField(max_length=12, blank=True, editable=False)
     api_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Staff who serve this tenant; a staff user who is not a superuser sees only these tenants.
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="served_tenants")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -411,3 +413,60 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_object_type_display()} poll of {self.tenant} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class MirrorRecord(models.Model):
+    """What was last seen of one Spectrum record: detects changes and deletions, and offers choices.
+
+    One row per (tenant, object type, key). ``data`` is the typed record as JSON; ``row_hash`` is
+    the hash of the fields that matter, compared on every poll. A record that vanished from Spectrum
+    keeps its row with ``deleted_at`` set.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mirror")
+    object_type = models.CharField(max_length=20, choices=ObjectType.choices)
+    key = models.CharField(max_length=200)
+    company_code = models.CharField(max_length=3, blank=True)
+    row_hash = models.CharField(max_length=32)
+    data = models.JSONField(default=dict)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "object_type", "key"], name="mirror_unique_key"),
+        ]
+        indexes = [models.Index(fields=["tenant", "object_type", "company_code"], name="mirror_tenant_type_co")]
+
+    def __str__(self) -> str:
+        return f"{self.get_object_type_display()} {self.key}"
+
+
+class PollSchedule(models.Model):
+    """When each (tenant, object type) is polled next, and the lease that keeps polls from overlapping.
+
+    The dispatcher takes a lease by a conditional update (``lease_expires_at`` in the past) and bumps
+    ``fencing_token``; a poll writes its results only while its token is still the current one.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="poll_schedules")
+    object_type = models.CharField(max_length=20, choices=ObjectType.choices)
+    enabled = models.BooleanField(default=True)
+    interval_minutes = models.PositiveIntegerField(default=30, help_text="Minutes between polls (1 or more).")
+    next_due_at = models.DateTimeField(default=timezone.now)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    fencing_token = models.PositiveBigIntegerField(default=0)
+    last_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "object_type"], name="pollschedule_unique"),
+            models.CheckConstraint(condition=Q(interval_minutes__gte=1), name="pollschedule_interval_min_1"),
+        ]
+        indexes = [models.Index(fields=["next_due_at"], name="pollschedule_due", condition=Q(enabled=True))]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.get_object_type_display()} every {self.interval_minutes} min"
