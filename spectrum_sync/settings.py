@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "spectrum_sync",
+    "spectrum_sync.notifications",
     "mappings",
 ]
 
