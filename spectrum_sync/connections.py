@@ -74,4 +74,5 @@ def platform_client(tenant: Tenant) -> PlatformClient:
         tenant.platform_signing_secret,
         timeout=(float(settings.HTTP_CONNECT_TIMEOUT), float(settings.HTTP_READ_TIMEOUT)),
         allowed_hosts=tuple(settings.OUTBOUND_ALLOWED_HOSTS),
+        tenant=tenant.slug,
     )

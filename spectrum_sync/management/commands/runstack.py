@@ -10,15 +10,31 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
-def stack_commands(host: str, port: int) -> list[tuple[str, list[str]]]:
+def stack_commands(host: str, port: int, platform_port: int = 8600) -> list[tuple[str, list[str]]]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "spectrum_sync"]
+    var = Path(settings.VAR_DIR)
     return [
+        # The demo's two outside systems, on loopback (DESIGN.md "The Spectrum simulator").
+        (
+            "platform",
+            [
+                python,
+                "manage.py",
+                "platform_simulator",
+                "--port",
+                "8600",
+                "--store",
+                str(var / "platform-simulator.sqlite3"),
+            ],
+        ),
         ("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
         (
             "worker",
@@ -34,6 +50,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--platform-port", type=int, default=8600, help="platform simulator port")
 
     def handle(self, *args: Any, **options: Any) -> None:
         procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -45,7 +62,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in stack_commands(options["host"], options["port"]):
+        for name, cmd in stack_commands(options["host"], options["port"], options["platform_port"]):
             # Own process group: Ctrl-C reaches us once, and we stop the children in order.
             procs.append((name, subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)))  # noqa: S603
             self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")
