@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -241,6 +242,28 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_TASK_DEFAULT_QUEUE = "exports"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# A handful of static entries, whatever the number of tenants: per-tenant cadence lives in the
+# PollSchedule table, read by the one dispatcher (reliability-performance.md 1.7). The database
+# scheduler copies these rows into its table at start.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # A tick that waited longer than a minute is useless: the next one does the same work.
+    "dispatch-polls": {"task": "spectrum_sync.tasks.dispatch_polls", "schedule": 60.0, "options": {"expires": 55}},
+    "sweep-exports": {"task": "spectrum_sync.tasks.sweep_exports", "schedule": 60.0, "options": {"expires": 55}},
+    "notify-sweep": {"task": "spectrum_sync.tasks.notify_sweep", "schedule": 300.0},
+    "notify-digests": {"task": "spectrum_sync.tasks.notify_digests", "schedule": crontab(minute=5)},
+    "notify-health-checks": {
+        "task": "spectrum_sync.tasks.notify_health_checks",
+        "schedule": crontab(minute=30, hour=5),
+    },
+    "notify-prune": {"task": "spectrum_sync.tasks.notify_prune", "schedule": crontab(minute=15, hour=4)},
+}
+
+# --- Notifications -------------------------------------------------------------------------------
+NOTIFY_ESCALATION_FAILURES = env_int("NOTIFY_ESCALATION_FAILURES", 5, minimum=1)
+NOTIFY_ESCALATION_WINDOW_MINUTES = env_int("NOTIFY_ESCALATION_WINDOW_MINUTES", 60, minimum=1)
+NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 7, minimum=0, maximum=23)
+NOTIFY_SECRET_ROTATE_DAYS = env_int("NOTIFY_SECRET_ROTATE_DAYS", 5, minimum=1)
+NOTIFY_KEEP_DAYS = env_int("NOTIFY_KEEP_DAYS", 90, minimum=1)
 
 # --- Outbound HTTP -------------------------------------------------------------------------------
 HTTP_CONNECT_TIMEOUT = env_int("HTTP_CONNECT_TIMEOUT", 5, minimum=1)
