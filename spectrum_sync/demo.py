@@ -41,6 +41,11 @@ def _remembered(name: str, make: Callable[[], str]) -> str:
     return value
 
 
+def spectrum_simulator_store() -> Path:
+    """The Spectrum simulator's store file for `make run` (shared by its web services and database)."""
+    return Path(settings.VAR_DIR) / "spectrum-simulator.sqlite3"
+
+
 @transaction.atomic
 def ensure_demo() -> DemoLogin:
     password = _remembered("admin-password.txt", lambda: secrets.token_urlsafe(12))
@@ -71,6 +76,13 @@ def ensure_demo() -> DemoLogin:
             "base_url": SPECTRUM_SIMULATOR_URL,
             "authorization_id": DEMO_AUTHORIZATION_ID,
             "company_codes": DEMO_COMPANY_CODES,
+            # Demo only: the reader opens the Spectrum simulator's SQLite store with Python's sqlite3
+            # and runs the same SQL it runs over ODBC, so `make run` needs no ODBC driver.
+            "db_enabled": True,
+            "db_driver": "sqlite3",
+            "db_host": "127.0.0.1",
+            "db_user": "demo",
+            "db_name": str(spectrum_simulator_store()),
         },
     )
     return DemoLogin(ADMIN_USERNAME, password, api_key, tenant)
