@@ -37,7 +37,16 @@ def test_runstack_serves_the_admin_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
 
     port = _free_port()
     proc = subprocess.Popen(
-        [*run, "runstack", "--port", str(port), "--platform-port", str(_free_port())],
+        [
+            *run,
+            "runstack",
+            "--port",
+            str(port),
+            "--platform-port",
+            str(_free_port()),
+            "--spectrum-port",
+            str(_free_port()),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -16,13 +16,24 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from spectrum_sync.demo import spectrum_simulator_store
 
-def stack_commands(host: str, port: int, platform_port: int = 8600) -> list[tuple[str, list[str]]]:
+
+def stack_commands(
+    host: str, port: int, platform_port: int = 8600, spectrum_port: int = 8482
+) -> list[tuple[str, list[str]]]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "spectrum_sync"]
     var = Path(settings.VAR_DIR)
     return [
         # The demo's two outside systems, on loopback (DESIGN.md "The Spectrum simulator").
+        (
+            "spectrum",
+            [
+                *[python, "manage.py", "spectrum_simulator", "--port", str(spectrum_port)],
+                *["--store", f"sqlite:///{spectrum_simulator_store()}", "--seed", "demo"],
+            ],
+        ),
         (
             "platform",
             [
@@ -51,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--platform-port", type=int, default=8600, help="platform simulator port")
+        parser.add_argument("--spectrum-port", type=int, default=8482, help="Spectrum simulator port")
 
     def handle(self, *args: Any, **options: Any) -> None:
         procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -62,7 +74,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in stack_commands(options["host"], options["port"], options["platform_port"]):
+        for name, cmd in stack_commands(
+            options["host"], options["port"], options["platform_port"], options["spectrum_port"]
+        ):
             # Own process group: Ctrl-C reaches us once, and we stop the children in order.
             procs.append((name, subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)))  # noqa: S603
             self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")

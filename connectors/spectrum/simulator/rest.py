@@ -1,0 +1,257 @@
+"""The REST (JSON) services of the simulator (reference 2.2, 2.5, 2.8; packing-list receipt page).
+
+A batch imports its valid documents and rejects the invalid ones individually. The reply body is
+not documented (reference 4.3); the simulator answers ``{"results": [{"status": "imported" |
+"rejected", "key": <document number>, "messages": [{"error_code", "desc", "column"}]}]}`` with 200
+when every document was imported and 400 otherwise. Each handler returns ``(messages, key)`` like
+the Put services; ``key`` is the natural key written, empty when rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from connectors.spectrum import layouts
+from connectors.spectrum.errors import SpectrumMessage
+from connectors.spectrum.simulator import writes
+from connectors.spectrum.simulator.puts import (
+    Msg,
+    PutContext,
+    Result,
+    _ar_header,
+    _ar_invoice_checks,
+    check_cost_type,
+    check_gl,
+    check_job,
+    check_positive,
+    check_vendor,
+    day,
+    exists,
+    good,
+    invalid,
+    number,
+    to_row,
+    v,
+)
+from connectors.spectrum.simulator.store import pad
+
+
+def _validate(layout: layouts.Layout, doc: Mapping[str, Any], detail_key: str) -> list[SpectrumMessage]:
+    header = {k: val for k, val in doc.items() if k not in (detail_key, "Images")}
+    problems = layouts.validate_fields(layout.fields, header)
+    if detail_key:
+        lines = doc.get(detail_key) or []
+        if not isinstance(lines, list) or not lines:
+            return [*problems, Msg("M", f"{detail_key} is missing, a document needs detail lines", detail_key)]
+        for line in lines:
+            flat = {k: val for k, val in line.items() if not isinstance(val, dict)}
+            problems += layouts.validate_fields(layout.detail, flat)
+    return problems
+
+
+def customer_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
+    # Reference: 2.5 Multi-Line Customer Invoice: AddARInvoice's rules, many lines
+    problems = _validate(layouts.CUSTOMER_INVOICE, doc, "invoiceDetails")
+    if problems:
+        return problems, ""
+    lines = list(doc["invoiceDetails"])
+    problems = _ar_invoice_checks(ctx, doc)
+    for line in lines:
+        problems += check_positive(line, "Line_Extension") + check_gl(ctx, v(line, "GL_Account"), "GL_Account")
+    if problems:
+        return problems, ""
+    number_ = v(doc, "Invoice_Or_Transaction")
+    total = sum((number(line.get("Line_Extension", "")) or Decimal(0) for line in lines), Decimal(0))
+    with ctx.store.transaction():
+        writes.insert(ctx.store, "CR_INVOICE_HEADER_MC", _ar_header(ctx, doc, total))
+        for i, line in enumerate(lines, start=1):
+            row = to_row(ctx.store, "CR_INVOICE_DETAIL_MC", line)
+            row.update(Company_Code=ctx.company, Invoice_Or_Transaction=number_, Line_Number=i)
+            writes.insert(ctx.store, "CR_INVOICE_DETAIL_MC", row)
+    return [good("Invoice_Or_Transaction", number_)], f"{ctx.company}|{number_}"
+
+
+def purchase_order(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
+    # Reference: 2.8 Purchase Order Batch: new POs added, Proposed ones replaced, Open/Closed refused
+    problems = _validate(layouts.PURCHASE_ORDERS, doc, "poDetails")
+    if problems:
+        return problems, ""
+    lines = list(doc["poDetails"])
+    if len(lines) > 999:
+        return [invalid("poDetails", "poDetails is invalid, a PO has at most 999 lines")], ""
+    number_ = v(doc, "PO_Number")
+    existing = (
+        exists(ctx.store, "PO_PURCHASE_ORDER_HEADER_MC", Company_Code=ctx.company, PO_Number=number_)
+        if number_
+        else None
+    )
+    problems = check_vendor(ctx, v(doc, "Vendor_Code")) + check_job(ctx, v(doc, "Job_Number"))
+    if existing is not None and existing["Status_Flag"] != "P":
+        problems.append(invalid("PO_Number", f"PO_Number {number_} is Open or Closed and cannot be updated"))
+    for line in lines:
+        problems += check_cost_type(ctx, v(line, "Cost_Type"))
+        if v(line, "Detail_Entry_Type").upper() != "M" and not number(line.get("PO_Quantity", "")):
+            problems.append(invalid("PO_Quantity", "PO_Quantity is invalid, it must not be zero"))
+    if problems:
+        return problems, ""
+    with ctx.store.transaction():
+        if not number_:
+            number_ = ctx.store.next_number("PO_PURCHASE_ORDER_HEADER_MC", "PO_Number", ctx.company, start=20001)
+        if existing is not None:
+            ctx.store.execute(
+                "DELETE FROM PO_PURCHASE_ORDER_DETAIL_MC WHERE Company_Code = ? AND PO_Number = ?",
+                [pad("Company_Code", ctx.company), number_],
+            )
+        total = Decimal(0)
+        for i, line in enumerate(lines, start=1):
+            row = to_row(ctx.store, "PO_PURCHASE_ORDER_DETAIL_MC", line)
+            qty, price = (
+                number(line.get("PO_Quantity", "")) or Decimal(0),
+                number(line.get("Item_Price", "")) or Decimal(0),
+            )
+            row.update(
+                Company_Code=ctx.company,
+                PO_Number=number_,
+                Line_Number=i,
+                Extension=(qty * price).quantize(Decimal("0.01")),
+            )
+            row.setdefault("Job_Number", v(doc, "Job_Number").upper() or None)
+            row["Quantity_Received"] = Decimal(0)
+            total += row["Extension"]
+            writes.insert(ctx.store, "PO_PURCHASE_ORDER_DETAIL_MC", row)
+        header = {
+            **to_row(ctx.store, "PO_PURCHASE_ORDER_HEADER_MC", doc),
+            "Company_Code": ctx.company,
+            "PO_Number": number_,
+        }
+        header.setdefault("Status_Flag", "P")
+        header.setdefault("PO_Order_Date", ctx.state.today())
+        header["PO_Total"] = total
+        writes.upsert(ctx.store, "PO_PURCHASE_ORDER_HEADER_MC", header)
+    return [good("PO_Number", number_)], f"{ctx.company}|{number_}"
+
+
+def vendor_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
+    # Reference: 2.8 Vendor Invoice Multi-Line: unique per vendor in any state; needs details
+    problems = _validate(layouts.VENDOR_INVOICE, doc, "APInvoiceDetails")
+    if problems:
+        return problems, ""
+    vendor, number_ = v(doc, "Vendor_Code").upper(), v(doc, "Invoice_Number")
+    problems = check_vendor(ctx, vendor)
+    if exists(
+        ctx.store, "VN_GL_DISTRIBUTION_HEADER_MC", Company_Code=ctx.company, Vendor_Code=vendor, Invoice_Number=number_
+    ):
+        problems.append(invalid("Invoice_Number", f"Invoice_Number {number_} already exists for vendor {vendor}"))
+    lines = list(doc["APInvoiceDetails"])
+    total = Decimal(0)
+    for line in lines:
+        job = line.get("Job") or {}
+        problems += check_job(ctx, v(job, "Job_Number"))
+        distribution = line.get("Distribution") or {}
+        problems += check_gl(ctx, v(distribution, "GL_Account"), "GL_Account")
+        total += number(line.get("Amount", "")) or Decimal(0)
+    invoice_amount = number(doc.get("Invoice_Amount", ""))
+    if invoice_amount is not None and invoice_amount != total:
+        problems.append(
+            invalid("Invoice_Amount", "Invoice_Amount is invalid, it must equal the sum of the detail amounts")
+        )
+    if problems:
+        return problems, ""
+    with ctx.store.transaction():
+        header = to_row(ctx.store, "VN_GL_DISTRIBUTION_HEADER_MC", doc)
+        header.update(Company_Code=ctx.company, Vendor_Code=vendor, Invoice_Number=number_, Invoice_Amount=total)
+        header.setdefault("Invoice_Date", ctx.state.today())
+        header.setdefault("Status", "O")
+        writes.insert(ctx.store, "VN_GL_DISTRIBUTION_HEADER_MC", header)
+        for i, line in enumerate(lines, start=1):
+            job = line.get("Job") or {}
+            distribution = line.get("Distribution") or {}
+            row = {
+                "Company_Code": ctx.company,
+                "Vendor_Code": vendor,
+                "Invoice_Number": number_,
+                "Line_Number": i,
+                "Distribution_GL_Account": v(distribution, "GL_Account") or None,
+                "Amount": number(line.get("Amount", "")),
+                "Job_Number": v(job, "Job_Number").upper() or None,
+                "Phase_Code": v(job, "Phase_Code").upper() or None,
+                "Cost_Type": v(job, "Cost_Type").upper() or None,
+                "Tax_Code": v(line, "Tax_Code") or None,
+                "Remark": v(line, "Remark") or None,
+            }
+            writes.insert(ctx.store, "VN_GL_DISTRIBUTION_DETAIL_MC", row)
+    return [good("Invoice_Number", number_)], f"{ctx.company}|{vendor}|{number_}"
+
+
+def packing_list_receipt(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
+    # Reference: packing-list-quantity-receipt---two-step help page: PO Open, line and item on the
+    # PO, total received not above the quantity due, blank receipt number = next available
+    problems = layouts.validate_fields(layouts.PACKING_LIST_RECEIPT.fields, doc)
+    if problems:
+        return problems, ""
+    po = v(doc, "PO_Number")
+    header = exists(ctx.store, "PO_PURCHASE_ORDER_HEADER_MC", Company_Code=ctx.company, PO_Number=po)
+    if header is None or header["Status_Flag"] != "O":
+        return [invalid("PO_Number", f"PO_Number {po} does not exist or is not Open")], ""
+    line_no = int(v(doc, "PO_Line_Number")) if v(doc, "PO_Line_Number").isdigit() else -1
+    line = exists(ctx.store, "PO_PURCHASE_ORDER_DETAIL_MC", Company_Code=ctx.company, PO_Number=po, Line_Number=line_no)
+    if line is None:
+        return [invalid("PO_Line_Number", f"PO_Line_Number {v(doc, 'PO_Line_Number')} is not on PO {po}")], ""
+    if (line["Item_ID"] or "").strip().upper() != v(doc, "Item_Code").upper():
+        return [invalid("Item_Code", f"Item_Code {v(doc, 'Item_Code')} is not on line {line_no} of PO {po}")], ""
+    received = number(doc.get("Quantity_Received", "")) or Decimal(0)
+    already = line["Quantity_Received"] or Decimal(0)
+    if received <= 0 or already + received > (line["PO_Quantity"] or Decimal(0)):
+        return [invalid("Quantity_Received", "Quantity_Received is invalid, it exceeds the quantity due")], ""
+    when = day(doc.get("Receipt_Date", ""))
+    with ctx.store.transaction():
+        receipt = v(doc, "Receipt_Number") or _next_receipt(ctx, po)
+        unit = line["Item_Price"] or Decimal(0)
+        writes.insert(
+            ctx.store,
+            "PO_RECEIVING_HISTORY_MC",
+            {
+                "Company_Code": ctx.company,
+                "PO_Number": po,
+                "Receipt_Number": receipt,
+                "Line_Number": line_no,
+                "Receipt_Date": when,
+                "Vendor_Code": header["Vendor_Code"],
+                "Job_Number": line["Job_Number"],
+                "Phase_Code": line["Phase_Code"],
+                "Cost_Type": line["Cost_Type"],
+                "Quantity_Received": received,
+                "Unit_Cost": unit,
+                "Received_Amount": (received * unit).quantize(Decimal("0.01")),
+            },
+        )
+        writes.update(
+            ctx.store,
+            "PO_PURCHASE_ORDER_DETAIL_MC",
+            {"Company_Code": ctx.company, "PO_Number": po, "Line_Number": line_no},
+            {"Quantity_Received": already + received},
+        )
+    return [good("Receipt_Number", receipt)], f"{ctx.company}|{po}|{receipt}|{line_no}"
+
+
+def _next_receipt(ctx: PutContext, po: str) -> str:
+    numbers = [
+        int(r["Receipt_Number"])
+        for r in ctx.store.find("PO_RECEIVING_HISTORY_MC", Company_Code=ctx.company, PO_Number=po)
+        if str(r["Receipt_Number"]).isdigit()
+    ]
+    return f"{max(numbers, default=0) + 1:03d}"
+
+
+REST_POSTS: dict[str, tuple[str, Callable[[PutContext, Mapping[str, Any]], Result]]] = {
+    "customer/invoice": ("arInvoices", customer_invoice),
+    "purchaseOrders": ("purchaseOrders", purchase_order),
+    "vendor/invoice": ("APInvoices", vendor_invoice),
+    "purchaseOrder/PackingList": ("purchaseOrdersPackingLists", packing_list_receipt),
+}
+
+
+def company_of(doc: Mapping[str, Any], default: str) -> str:
+    return v(doc, "Company_Code").upper() or default
