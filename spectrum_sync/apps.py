@@ -1,7 +1,22 @@
-from django.apps import AppConfig
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(**kwargs: Any) -> None:
+    from spectrum_sync.adminsite.roles import sync_roles
+
+    sync_roles()
 
 
 class SpectrumSyncConfig(AppConfig):
     name = "spectrum_sync"
     verbose_name = "Spectrum Sync"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Keep the three roles' permissions complete as models are added: run after the last
+        # app's post_migrate, when every app's permissions exist (also after test flushes).
+        last_app = list(apps.get_app_configs())[-1]
+        post_migrate.connect(_sync_roles, sender=last_app, dispatch_uid="spectrum_sync.sync_roles")

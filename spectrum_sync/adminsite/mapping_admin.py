@@ -1,0 +1,113 @@
+"""Mapping screens whose Spectrum-side values are dropdowns of what was mirrored from Spectrum.
+
+Not registered here: ``mappings/admin.py`` (EXPORTS owns it) registers these classes, so there is one
+place per app that decides what is on the admin site. Each is scoped to the user's tenants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+
+from spectrum_sync.adminsite.history import TenantFilter
+from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
+from spectrum_sync.adminsite.scoping import tenants_for
+from spectrum_sync.models import MirrorRecord, ObjectType
+
+Choice = tuple[str, str]
+
+
+def mirror_choices(tenant_ids: list[int], object_types: tuple[str, ...], value_key: str) -> dict[int, list[Choice]]:
+    """Per tenant, (value, label) of the live mirrored Spectrum records of ``object_types``."""
+    rows = (
+        MirrorRecord.objects.filter(tenant_id__in=tenant_ids, object_type__in=object_types, deleted_at__isnull=True)
+        .order_by("tenant_id", "key")
+        .values_list("tenant_id", "company_code", "data")
+    )
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    for tenant_id, company, data in rows:
+        value = str((data or {}).get(value_key, "")).strip()
+        if not value:
+            continue
+        description = str((data or {}).get("description") or (data or {}).get("name") or "")
+        label = f"{value} — {description}" if description else value
+        found[tenant_id].setdefault(value, f"{label} ({company})" if company else label)
+    return {tenant_id: sorted(values.items()) for tenant_id, values in found.items()}
+
+
+class MirrorChoicesAdmin(TenantScopedAdmin):
+    """``mirror_fields`` = {form field: (Spectrum object types, key in the mirrored data)}."""
+
+    mirror_fields: dict[str, tuple[tuple[str, ...], str]] = {}
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        tenants = dict(tenants_for(request.user).values_list("pk", "name"))
+        if obj is not None:
+            tenants = {obj.tenant_id: tenants.get(obj.tenant_id, str(obj.tenant_id))}
+        for name, (object_types, value_key) in self.mirror_fields.items():
+            if name in form.base_fields:
+                self._to_dropdown(form, name, object_types, value_key, tenants, obj)
+        return form
+
+    @staticmethod
+    def _to_dropdown(
+        form: Any, name: str, object_types: tuple[str, ...], value_key: str, tenants: dict[int, str], obj: Any
+    ) -> None:
+        field = form.base_fields[name]
+        per_tenant = mirror_choices(list(tenants), object_types, value_key)
+        if not per_tenant:
+            field.help_text = (
+                f"{field.help_text} Nothing mirrored from Spectrum yet: run "
+                "'Import reference data' on the tenant's onboarding page to choose from a list."
+            ).strip()
+            return
+        choices: list[Any] = [("", "---------")]
+        if len(per_tenant) == 1:
+            choices += next(iter(per_tenant.values()))
+        else:
+            choices += [(tenants.get(t, str(t)), values) for t, values in per_tenant.items()]
+        current = getattr(obj, name, "") if obj is not None else ""
+        known = {value for values in per_tenant.values() for value, _ in values}
+        if current and current not in known:
+            choices.append((current, f"{current} (not in Spectrum any more)"))
+        # The model field's validators (lengths, GL mask) still run on the chosen value.
+        form.base_fields[name] = forms.ChoiceField(
+            choices=choices,
+            required=field.required,
+            label=field.label,
+            help_text=f"{field.help_text} Values mirrored from Spectrum.".strip(),
+            validators=list(field.validators),
+        )
+
+
+class GLAccountMappingAdmin(MirrorChoicesAdmin):
+    list_display = ["tenant", "department", "line_kind", "gl_account", "cost_center"]
+    list_filter = [TenantFilter, "line_kind"]
+    list_select_related = ["tenant"]
+    search_fields = ["=department", "=gl_account"]
+    mirror_fields = {"gl_account": ((ObjectType.GL_ACCOUNT,), "gl_account")}
+
+
+class DepartmentClassMappingAdmin(MirrorChoicesAdmin):
+    list_filter = [TenantFilter]
+    list_display = ["tenant", "spectrum_department", "platform_class"]
+    list_select_related = ["tenant"]
+    search_fields = ["=spectrum_department", "=platform_class"]
+    mirror_fields = {"spectrum_department": ((ObjectType.GL_DEPARTMENT,), "department")}
+
+
+class TaxCodeDefaultAdmin(MirrorChoicesAdmin):
+    list_display = ["tenant", "document_type", "tax_code", "rate"]
+    list_filter = [TenantFilter, "document_type"]
+    list_select_related = ["tenant"]
+    mirror_fields = {"tax_code": ((ObjectType.SALES_TAX, ObjectType.PURCHASE_TAX), "tax_code")}
+
+
+class UDFMappingAdmin(TenantScopedAdmin):
+    list_display = ["tenant", "document_type", "platform_field", "udf_slot", "max_length", "required"]
+    list_filter = [TenantFilter, "document_type"]
+    list_select_related = ["tenant"]

@@ -1,0 +1,240 @@
+"""Self-service onboarding: the steps from a new tenant to its first successful poll, with their status.
+
+Each step reads its status from the rows that already exist (nothing is stored about onboarding
+itself), so the page is right even when a step was done elsewhere (a command, another screen).
+Actions that talk to Spectrum go through the engines (:mod:`spectrum_sync.adminsite.engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+
+from spectrum_sync.adminsite import engine
+from spectrum_sync.models import MirrorRecord, PollSchedule, SpectrumConnection, SyncRun, Tenant
+
+DONE, TODO, PROBLEM = "done", "todo", "problem"
+
+DEFAULT_INTERVAL_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    status: str
+    detail: str
+    link: str = ""
+    link_label: str = ""
+    action: str = ""  # button label; empty when the step is done on another screen
+
+
+def _connection(tenant: Tenant) -> SpectrumConnection | None:
+    return SpectrumConnection.objects.filter(tenant=tenant).first()
+
+
+def _url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def _rows_in_app(app_label: str, tenant: Tenant, name_part: str = "") -> int | None:
+    """How many rows the app's tenant-owned models hold for ``tenant``; None when the app has none."""
+    try:
+        config = apps.get_app_config(app_label)
+    except LookupError:
+        return None
+    models = [
+        m
+        for m in config.get_models()
+        if any(f.name == "tenant" for f in m._meta.fields) and name_part in (m._meta.model_name or "")
+    ]
+    if not models:
+        return None
+    return sum(m._default_manager.filter(tenant=tenant).count() for m in models)
+
+
+def steps(tenant: Tenant) -> list[Step]:
+    connection = _connection(tenant)
+    change_url = _url("admin:spectrum_sync_tenant_change", tenant.pk)
+    return [
+        _connection_step(connection, change_url),
+        _test_step(connection),
+        _reference_step(tenant),
+        _app_step(
+            "mappings",
+            "Mappings: GL accounts, departments, tax codes",
+            tenant,
+            "",
+            "mappings",
+            "None yet: Spectrum's own defaults (GL install, job contract, customer tax code) apply.",
+        ),
+        _app_step("udfs", "UDF configuration", tenant, "udf", "mappings", "None yet: no UDFs are sent."),
+        _app_step(
+            "notifications",
+            "Notification rules",
+            tenant,
+            "rule",
+            "notifications",
+            "None yet: nobody is emailed about failures or connection problems.",
+        ),
+        _schedule_step(tenant),
+        _enable_step(tenant),
+    ]
+
+
+def _connection_step(connection: SpectrumConnection | None, change_url: str) -> Step:
+    if connection is None or not (connection.base_url and connection.authorization_id and connection.company_codes):
+        return Step(
+            "connection",
+            "Spectrum connection",
+            TODO,
+            "Enter the Data Exchange URL, Authorization ID and company codes.",
+            change_url,
+            "Edit connection",
+        )
+    hosting = connection.get_hosting_display()
+    detail = f"{hosting}, {connection.base_url}, companies {', '.join(connection.companies)}; Authorization ID set."
+    if connection.db_enabled:
+        detail += f" Database {connection.db_host}/{connection.db_name}."
+    return Step("connection", "Spectrum connection", DONE, detail, change_url, "Edit connection")
+
+
+def _test_step(connection: SpectrumConnection | None) -> Step:
+    if connection is None:
+        return Step("test", "Test connection", TODO, "Enter the connection first.")
+    if connection.last_health_ok is None:
+        return Step("test", "Test connection", TODO, "Not tested yet.", action="Test connection")
+    detail = connection.last_health_detail or {}
+    missing = detail.get("missing_services") or []
+    version = connection.spectrum_version or "unknown version"
+    if connection.last_health_ok:
+        text = f"Spectrum {version}; every needed web service is authorized."
+        return Step("test", "Test connection", DONE, text, action="Test again")
+    reason = detail.get("message") or "Spectrum could not be reached or refused the Authorization ID."
+    if missing:
+        reason = f"Spectrum {version}. The Authorization ID lacks: {', '.join(missing)}. {reason}"
+    return Step("test", "Test connection", PROBLEM, reason, action="Test again")
+
+
+def _reference_step(tenant: Tenant) -> Step:
+    mirrored = MirrorRecord.objects.filter(tenant=tenant, deleted_at__isnull=True).count()
+    runs = SyncRun.objects.filter(tenant=tenant)
+    last = runs.order_by("-started_at").first()
+    if last is not None and last.status == SyncRun.Status.FAILED and not mirrored:
+        return Step(
+            "reference", "Import reference data", PROBLEM, f"Last poll failed: {last.error[:300]}", action="Sync now"
+        )
+    if mirrored:
+        return Step(
+            "reference",
+            "Import reference data",
+            DONE,
+            f"{mirrored} Spectrum records mirrored.",
+            _url("admin:spectrum_sync_mirrorrecord_changelist") + f"?tenant={tenant.pk}",
+            "See them",
+            action="Sync again",
+        )
+    return Step(
+        "reference",
+        "Import reference data",
+        TODO,
+        "Customers, vendors, jobs, GL accounts… read from Spectrum so that mappings offer real choices.",
+        action="Sync now",
+    )
+
+
+def _app_step(key: str, title: str, tenant: Tenant, name_part: str, app_label: str, when_empty: str) -> Step:
+    rows = _rows_in_app(app_label, tenant, name_part)
+    link = _url("admin:app_list", app_label)
+    if rows is None:
+        return Step(key, title, TODO, "Not available in this installation yet.")
+    if rows:
+        return Step(key, title, DONE, f"{rows} set.", link, "Review")
+    return Step(key, title, TODO, when_empty, link, "Set up")
+
+
+def _schedule_step(tenant: Tenant) -> Step:
+    schedules = list(PollSchedule.objects.filter(tenant=tenant, enabled=True))
+    link = _url("admin:spectrum_sync_pollschedule_changelist") + f"?tenant={tenant.pk}"
+    if not schedules:
+        return Step(
+            "schedule",
+            "Poll schedule",
+            TODO,
+            f"No polls scheduled. The default polls each object every {DEFAULT_INTERVAL_MINUTES} minutes.",
+            link,
+            "Schedules",
+            action="Create default schedule",
+        )
+    shortest = min(s.interval_minutes for s in schedules)
+    return Step(
+        "schedule",
+        "Poll schedule",
+        DONE,
+        f"{len(schedules)} object types polled, the most often every {shortest} min.",
+        link,
+        "Change",
+    )
+
+
+def _enable_step(tenant: Tenant) -> Step:
+    succeeded = SyncRun.objects.filter(tenant=tenant, status=SyncRun.Status.SUCCEEDED).exists()
+    if not tenant.active:
+        return Step("enable", "Enable", TODO, "The tenant is inactive: neither polled nor exported.", action="Enable")
+    if not succeeded:
+        return Step("enable", "Enable", TODO, "Active; waiting for a first successful poll.", action="Disable")
+    return Step("enable", "Enable", DONE, "Active, and a poll has succeeded.", action="Disable")
+
+
+def perform(tenant: Tenant, step: str, user: Any) -> tuple[str, bool]:
+    """Do ``step``'s action; returns the message to show and whether it went well."""
+    try:
+        if step == "test":
+            return _test_connection(tenant)
+        if step == "reference":
+            return _sync_now(tenant)
+        if step == "schedule":
+            return _create_default_schedule(tenant)
+        if step == "enable":
+            return _toggle_active(tenant)
+    except engine.EngineMissing as exc:
+        return str(exc), False
+    return f"Unknown onboarding step {step!r}.", False
+
+
+def _test_connection(tenant: Tenant) -> tuple[str, bool]:
+    report = engine.check_connection(tenant)
+    ok = bool(getattr(report, "ok", False))
+    version = getattr(report, "version", "") or ""
+    missing = list(getattr(report, "missing_services", []) or [])
+    message = getattr(report, "message", "") or ""
+    if ok:
+        return f"Connected to Spectrum {version}. {message}".strip(), True
+    lacking = f" The Authorization ID lacks: {', '.join(missing)}." if missing else ""
+    return f"Connection test failed.{lacking} {message}".strip(), False
+
+
+def _sync_now(tenant: Tenant) -> tuple[str, bool]:
+    result = engine.sync_now(tenant, [])
+    return f"Reference data import started. {result or ''}".strip(), True
+
+
+def _create_default_schedule(tenant: Tenant) -> tuple[str, bool]:
+    before = PollSchedule.objects.filter(tenant=tenant).count()
+    schedules = engine.ensure_schedules(tenant)
+    if not schedules:
+        return "Nothing can be read with this connection yet: check the connection step.", False
+    created = len(schedules) - before
+    return f"{max(created, 0)} poll schedules created; {len(schedules)} object types are polled.", True
+
+
+def _toggle_active(tenant: Tenant) -> tuple[str, bool]:
+    tenant.active = not tenant.active
+    tenant.save(update_fields=["active", "updated_at"])
+    return ("Tenant enabled." if tenant.active else "Tenant disabled."), True
