@@ -85,4 +85,7 @@ def ensure_demo() -> DemoLogin:
             "db_name": str(spectrum_simulator_store()),
         },
     )
+    from spectrum_sync.imports.actions import enable_demo_polls
+
+    enable_demo_polls(tenant)  # every minute, so records reach the platform simulator within a minute
     return DemoLogin(ADMIN_USERNAME, password, api_key, tenant)

@@ -258,6 +258,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "notify-prune": {"task": "spectrum_sync.tasks.notify_prune", "schedule": crontab(minute=15, hour=4)},
 }
 
+# --- Imports ----------------------------------------------------------------------------------------
+# How long a poll's lease lasts before another may take over (a dead poll delays, never blocks).
+POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 300, minimum=30)
+# How long a dispatched-but-never-started poll waits before the dispatcher sends it again.
+POLL_DISPATCH_LEASE_SECONDS = env_int("POLL_DISPATCH_LEASE_SECONDS", 900, minimum=60)
+
 # --- Notifications -------------------------------------------------------------------------------
 NOTIFY_ESCALATION_FAILURES = env_int("NOTIFY_ESCALATION_FAILURES", 5, minimum=1)
 NOTIFY_ESCALATION_WINDOW_MINUTES = env_int("NOTIFY_ESCALATION_WINDOW_MINUTES", 60, minimum=1)

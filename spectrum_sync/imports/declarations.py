@@ -1,0 +1,149 @@
+"""One declaration per imported object type: where it is read, what identifies it, what counts as a
+change, how the platform receives it, and what must be imported before it.
+
+The engine (:mod:`spectrum_sync.imports.engine`) is generic; this table is where the Spectrum
+knowledge of imports lives. Readers: Spectrum has Get web services only for customers, vendors,
+jobs and phases (cost types, budgets and job cost are derived from phases by the client);
+everything else is read from the database (DESIGN.md "What moves"; reference 2.3–2.8, 3.3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.spectrum import records as r
+from spectrum_sync.imports import mappers
+from spectrum_sync.models import ObjectType
+
+Mapper = Callable[[Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ImportDeclaration:
+    object_type: str  # ObjectType value and the readers' object type name
+    record_type: type[r.SpectrumRecord]
+    resource: str  # platform resource the items are POSTed to
+    mapper: Mapper
+    web_services: bool  # readable through Data Exchange Get services
+    depends_on: tuple[str, ...] = ()
+    # Fields whose change is worth a delivery; () = every field of the record.
+    hash_fields: tuple[str, ...] = ()
+    # Bump when the hash recipe of this type changes on purpose: every record then counts as
+    # changed once (and is re-delivered) instead of silently drifting.
+    hash_version: int = 1
+
+    @property
+    def label(self) -> str:
+        return str(ObjectType(self.object_type).label)
+
+    @property
+    def fields_hashed(self) -> tuple[str, ...]:
+        return self.hash_fields or tuple(f.name for f in dataclasses.fields(self.record_type))
+
+    def key(self, record: r.SpectrumRecord) -> str:
+        return record.key
+
+    def to_item_data(self, record: r.SpectrumRecord) -> dict[str, Any]:
+        return self.mapper(record)
+
+
+def _hash_parts(record: r.SpectrumRecord, fields: Iterable[str]) -> str:
+    # Unit separator between fields; None is spelled apart from "" so an emptied amount is a change.
+    return "\x1f".join("\x00" if (v := getattr(record, name)) is None else str(v) for name in fields)
+
+
+def record_hash(declaration: ImportDeclaration, record: r.SpectrumRecord) -> bytes:
+    """The 16-byte blake2b digest of the fields that matter (reliability-performance.md 3.6)."""
+    text = f"v{declaration.hash_version}\x1e" + _hash_parts(record, declaration.fields_hashed)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+_PHASE_DESCRIPTIVE = ("company_code", "job_number", "phase_code", "cost_type", "description", "status_code")
+
+DECLARATIONS: dict[str, ImportDeclaration] = {
+    d.object_type: d
+    for d in (
+        # Reference 2.1 GetCustomers / CR_CUSTOMER_MASTER_MC.
+        ImportDeclaration("customer", r.Customer, "customers", mappers.customer, web_services=True),
+        # Reference 2.2 GetVendors (SOAP or REST) / VN_VENDOR_MASTER_MC.
+        ImportDeclaration("vendor", r.Vendor, "vendors", mappers.vendor, web_services=True),
+        # Reference 2.3: no Get service for GL; database only.
+        ImportDeclaration("gl_account", r.GLAccount, "gl-accounts", mappers.gl_account, web_services=False),
+        ImportDeclaration("gl_department", r.GLDepartment, "classes", mappers.gl_department, web_services=False),
+        # Reference 2.4: tax codes have Put services only.
+        ImportDeclaration("sales_tax", r.SalesTax, "sales-tax-rates", mappers.tax_rate, web_services=False),
+        ImportDeclaration("purchase_tax", r.PurchaseTax, "purchase-tax-rates", mappers.tax_rate, web_services=False),
+        # Reference 2.6 / 3.3 CR pay-adjust history.
+        ImportDeclaration(
+            "ar_payment", r.ARPayment, "ar-payments", mappers.ar_payment, web_services=False, depends_on=("customer",)
+        ),
+        # Reference 2.8: AP invoices referencing a PO receipt, database only.
+        ImportDeclaration(
+            "po_bill", r.POBill, "po-bills", mappers.po_bill, web_services=False, depends_on=("vendor", "job")
+        ),
+        # Reference 2.7 GetJob + GetJobMain / JC_JOB_MASTER_MC.
+        ImportDeclaration("job", r.Job, "projects", mappers.project, web_services=True, depends_on=("customer",)),
+        ImportDeclaration("cost_type", r.CostType, "categories", mappers.category, web_services=True),
+        # Reference 2.7 GetPhase: a cost code changes when its description or status does, not when
+        # cost is posted to it (that is job cost's business).
+        ImportDeclaration(
+            "phase",
+            r.Phase,
+            "cost-codes",
+            mappers.cost_code,
+            web_services=True,
+            depends_on=("job", "cost_type"),
+            hash_fields=(*_PHASE_DESCRIPTIVE, "unit_of_measure", "cost_center"),
+        ),
+        ImportDeclaration("budget", r.Budget, "budgets", mappers.budget, web_services=True, depends_on=("phase",)),
+        ImportDeclaration(
+            "job_cost", r.JobCost, "job-costs", mappers.job_cost, web_services=True, depends_on=("phase",)
+        ),
+        # CR_CONTRACT_MASTER_MC (reference 3.3), one per job.
+        ImportDeclaration(
+            "prime_contract",
+            r.PrimeContract,
+            "prime-contracts",
+            mappers.prime_contract,
+            web_services=False,
+            depends_on=("job", "customer"),
+        ),
+    )
+}
+
+
+def get(object_type: str) -> ImportDeclaration:
+    try:
+        return DECLARATIONS[object_type]
+    except KeyError:
+        raise ValueError(
+            f"{object_type!r} is not an imported object type; choose one of {', '.join(DECLARATIONS)}"
+        ) from None
+
+
+def in_dependency_order(object_types: Iterable[str]) -> list[str]:
+    """The given types ordered so that each comes after what it depends on (among those given)."""
+    wanted = set(object_types)
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for parent in DECLARATIONS[name].depends_on:
+            if parent in wanted:
+                visit(parent)
+        ordered.append(name)
+
+    for name in DECLARATIONS:  # declaration order breaks ties, so the result is stable
+        if name in wanted:
+            visit(name)
+    return ordered
+
+
+def readable_types(web_services: bool, database: bool) -> list[str]:
+    """Object types a connection can read: web services cover some, the database all."""
+    return [name for name, d in DECLARATIONS.items() if database or (web_services and d.web_services)]

@@ -1,0 +1,435 @@
+"""One poll of one object type for one tenant: read everything, deliver only what changed.
+
+Spectrum's Get services have no "changed since" filter (reference 2.12), so every poll streams the
+whole object type. Each record is hashed (:func:`~spectrum_sync.imports.declarations.record_hash`)
+and compared with the mirror's hash for its key, loaded up front as a compact ``key → digest`` map;
+unchanged records cost a dictionary lookup and write nothing. New, changed and vanished records are
+delivered to the platform in chunks; only after the platform has a chunk does the mirror record it
+(in one transaction guarded by the poll's fencing token), together with one import ``SyncRecord``
+per record. If a delivery fails, the mirror keeps its old hashes, so the next poll sees the same
+changes and delivers them again — a change is never lost, only delayed. Deletions are computed
+only after a complete read, and never for companies this poll did not read.
+
+Entry point: :func:`run_poll`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.platform.errors import PlatformError, PlatformRejected
+from connectors.spectrum.errors import SpectrumConfigurationError, SpectrumError
+from connectors.spectrum.records import SpectrumRecord
+from spectrum_sync import connections
+from spectrum_sync.imports import bulk, leases, readers
+from spectrum_sync.imports.declarations import ImportDeclaration, get, record_hash
+from spectrum_sync.models import Direction, PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
+from spectrum_sync.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000  # changes per platform delivery and per mirror transaction
+HEARTBEAT_SECONDS = 20.0  # how often a running poll extends its lease
+PROGRESS_EVERY = 1000  # records between progress callbacks
+# A company that suddenly returns nothing while the mirror knows more than this many of its
+# records is more likely a permission or reader problem than a mass deletion in Spectrum.
+EMPTY_READ_GUARD = 10
+
+
+SEEN = b""  # marks a key of the live map as read in this poll (real digests are 16 bytes)
+
+
+class PlatformSender(Protocol):
+    """The part of connectors.platform.client.PlatformClient a poll uses (shared contract)."""
+
+    def deliver(self, resource: str, items: list[dict[str, Any]], *, delivery_id: str) -> Any: ...
+
+
+Progress = Callable[[int, SyncRun], None]
+ReaderFactory = Callable[[Tenant, ImportDeclaration], AbstractContextManager[readers.RecordReader]]
+
+
+class PollRefused(Exception):
+    """The poll stopped on purpose, with a reason an implementer can act on."""
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+@dataclass
+class Change:
+    action: str  # "create", "update" or "delete"
+    key: str
+    company_code: str
+    row_hash: str  # hex; "" for a delete
+    record: SpectrumRecord | None  # None for a delete
+    item: dict[str, Any]
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def apply_to(self, run: SyncRun) -> None:
+        run.read_count = self.read
+        run.created_count = self.created
+        run.updated_count = self.updated
+        run.deleted_count = self.deleted
+        run.unchanged_count = self.unchanged
+        run.failed_count = self.failed
+
+
+@dataclass
+class Poll:
+    schedule: PollSchedule
+    token: int
+    run: SyncRun
+    declaration: ImportDeclaration
+    platform: PlatformSender
+    full: bool = False
+    progress: Progress | None = None
+    counts: Counts = field(default_factory=Counts)
+    pending: list[Change] = field(default_factory=list)
+    chunk_number: int = 0
+    last_heartbeat: float = field(default_factory=time.monotonic)
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.schedule.tenant
+
+    # --- reading and comparing ------------------------------------------------------------------
+
+    def read(self, reader: readers.RecordReader, companies: list[str]) -> None:
+        live = bulk.live_hashes(self.tenant.pk, self.declaration.object_type)
+        for company in companies:
+            known = sum(1 for key in live if key.startswith(company + "|"))
+            seen = self.compare(reader.iter_records(self.declaration.object_type, company), live)
+            if seen == 0 and known > EMPTY_READ_GUARD:
+                raise PollRefused(
+                    f"Spectrum returned no {self.declaration.label} records for company {company} although "
+                    f"{known} were imported before; nothing was deleted. If they really are gone, use "
+                    "'reset' on this object type and poll again."
+                )
+        prefixes = tuple(company + "|" for company in companies)
+        vanished = [key for key, digest in live.items() if digest is not SEEN and key.startswith(prefixes)]
+        self.queue_deletions(vanished)
+        self.flush()
+
+    def compare(self, records: Iterator[SpectrumRecord], live: dict[str, bytes]) -> int:
+        declaration, counts = self.declaration, self.counts
+        seen = 0
+        for record in records:
+            seen += 1
+            counts.read += 1
+            key = record.key
+            previous = live.get(key)
+            if previous is SEEN:
+                # A reader that partitions its query may hand the same record twice; once is enough
+                # (and one upsert batch must not hold a key twice).
+                counts.read -= 1
+                seen -= 1
+                continue
+            live[key] = SEEN
+            digest = record_hash(declaration, record)
+            if previous is None:
+                self.queue(Change("create", key, record.company_code, digest.hex(), record, self.upsert_item(record)))
+            elif previous != digest or self.full:
+                self.queue(Change("update", key, record.company_code, digest.hex(), record, self.upsert_item(record)))
+            else:
+                counts.unchanged += 1
+            if counts.read % PROGRESS_EVERY == 0:
+                self.tick()
+        return seen
+
+    def upsert_item(self, record: SpectrumRecord) -> dict[str, Any]:
+        return {"action": "upsert", "key": record.key, "data": self.declaration.to_item_data(record)}
+
+    def queue_deletions(self, keys: list[str]) -> None:
+        for key in keys:
+            company = key.split("|", 1)[0]
+            self.queue(Change("delete", key, company, "", None, {"action": "delete", "key": key}))
+
+    def tick(self) -> None:
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
+            leases.extend(self.schedule.pk, self.token)
+            self.last_heartbeat = time.monotonic()
+        if self.progress:
+            self.counts.apply_to(self.run)
+            self.progress(self.counts.read, self.run)
+
+    # --- delivering and recording ---------------------------------------------------------------
+
+    def queue(self, change: Change) -> None:
+        self.pending.append(change)
+        if len(self.pending) >= CHUNK_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        changes, self.pending = self.pending, []
+        self.chunk_number += 1
+        delivery_id = f"{self.tenant.slug}.{self.declaration.object_type}.run{self.run.pk}.{self.chunk_number}"
+        items = [change.item for change in changes]
+        try:
+            self.platform.deliver(self.declaration.resource, items, delivery_id=delivery_id)
+        except PlatformError as exc:
+            delivered = min(exc.delivered_items, len(changes))
+            reason = describe_delivery_error(exc)
+            self.record(changes[:delivered], delivery_id)
+            self.record(changes[delivered:], delivery_id, error=reason)
+            raise DeliveryFailed(
+                f"{reason} — {len(changes) - delivered} change(s) not delivered; the next poll delivers them again."
+            ) from exc
+        self.record(changes, delivery_id)
+
+    def record(self, changes: list[Change], delivery_id: str, error: str = "") -> None:
+        """Write what the platform now has (or failed to get) in one fenced transaction."""
+        if not changes:
+            return
+        now = timezone.now()
+        object_type, tenant_id = self.declaration.object_type, self.tenant.pk
+        with transaction.atomic():
+            # The platform already has these changes: if a database crash lost this commit, the
+            # mirror would merely lag and the next poll deliver them again (never a lost change),
+            # so the commit need not wait for the disk.
+            bulk.relax_commit()
+            leases.hold_for_write(self.schedule.pk, self.token)
+            if not error:
+                bulk.upsert_mirror(
+                    tenant_id,
+                    object_type,
+                    [
+                        bulk.MirrorRow(c.key, c.company_code, c.row_hash, bulk.record_data(c.record))
+                        for c in changes
+                        if c.record is not None
+                    ],
+                    now,
+                )
+                bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.record is None], now)
+            bulk.insert(SyncRecord, [self.sync_record(c, delivery_id, error, now) for c in changes])
+        if error:
+            self.counts.failed += len(changes)
+            return
+        self.release_held_exports([c.key for c in changes if c.record is not None])
+        for change in changes:
+            if change.action == "create":
+                self.counts.created += 1
+            elif change.action == "update":
+                self.counts.updated += 1
+            else:
+                self.counts.deleted += 1
+
+    def release_held_exports(self, keys: list[str]) -> None:
+        """Exports held because this parent (customer, job...) was missing can go now."""
+        if not keys:
+            return
+        from spectrum_sync.exports.engine import release_held_for
+
+        try:
+            release_held_for(self.tenant, self.declaration.object_type, keys)
+        except Exception:  # the import itself is done and committed; exports' sweeper retries holds
+            logger.exception(
+                "releasing held exports after %s poll %s failed", self.declaration.object_type, self.run.pk
+            )
+
+    def sync_record(self, change: Change, delivery_id: str, error: str, now: Any) -> dict[str, Any]:
+        """One import SyncRecord as column values (bulk-inserted; see bulk.insert)."""
+        object_type = self.declaration.object_type
+        return {
+            "tenant_id": self.tenant.pk,
+            "direction": Direction.IMPORT.value,
+            "object_type": object_type,
+            "platform_id": "",
+            "version": change.row_hash,
+            "document_number": change.key.split("|", 1)[-1][:60],
+            "spectrum_key": change.key[:100],
+            "company_code": change.company_code[:3],
+            "status": (SyncStatus.FAILED if error else SyncStatus.SUCCEEDED).value,
+            "idempotency_key": SyncRecord.make_idempotency_key(
+                self.tenant.pk, Direction.IMPORT, object_type, change.key[:180], f"run{self.run.pk}"
+            ),
+            "payload": {**change.item, "change": change.action, "delivery_id": delivery_id},
+            "error_code": "platform" if error else "",
+            "error_message": error,
+            "attempt_count": 1,
+            "created_at": now,
+            "updated_at": now,
+            "sent_at": now,
+            "finished_at": now,
+            "platform_notified_at": None if error else now,
+        }
+
+
+def describe_delivery_error(exc: PlatformError) -> str:
+    if isinstance(exc, PlatformRejected) and exc.status:
+        return redact(f"The platform refused the delivery (HTTP {exc.status}): {exc.body}")[:2000]
+    if isinstance(exc, PlatformRejected):
+        return redact(f"Delivery to the platform is not configured: {exc.message}")[:2000]
+    return redact(f"The platform could not be reached or was busy: {exc.message}")[:2000]
+
+
+def describe_read_error(exc: SpectrumError, declaration: ImportDeclaration, source: str) -> str:
+    if isinstance(exc, SpectrumConfigurationError):
+        return redact(f"Reading {declaration.label} from Spectrum ({source}) is not set up: {exc}")
+    kind = "could not be reached" if exc.retryable else "refused the request"
+    return redact(f"Spectrum {kind} while reading {declaration.label} ({source}): {exc}")
+
+
+def run_poll(
+    schedule: PollSchedule,
+    token: int,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    *,
+    progress: Progress | None = None,
+    platform: PlatformSender | None = None,
+    reader_factory: ReaderFactory | None = None,
+) -> SyncRun:
+    """Run one poll while holding the lease identified by ``token`` (see :mod:`.leases`).
+
+    Always returns the finished ``SyncRun`` (succeeded or failed, with counts, duration and a reason);
+    never raises for Spectrum, platform or lease problems. ``trigger`` "full" re-delivers every record.
+    ``platform`` and ``reader_factory`` default to the tenant's real clients (tests and benchmarks
+    pass their own).
+    """
+    declaration = get(schedule.object_type)
+    tenant = schedule.tenant
+    started = time.monotonic()
+    close_orphaned_runs(schedule, token)
+    run = SyncRun.objects.create(
+        tenant=tenant, object_type=declaration.object_type, trigger=trigger, fencing_token=token
+    )
+    counts = Counts()
+    error = ""
+    source = "?"
+    superseded = False
+    owned_client = None
+    try:
+        connection = tenant.connection
+        source = readers.source_name(connection, declaration)
+        if platform is None:
+            platform = owned_client = connections.platform_client(tenant)
+        poll = Poll(
+            schedule,
+            token,
+            run,
+            declaration,
+            platform,
+            full=trigger == SyncRun.Trigger.FULL,
+            progress=progress,
+            counts=counts,
+        )
+        with (reader_factory or readers.reading)(tenant, declaration) as reader:
+            poll.read(reader, connection.companies)
+    except SpectrumError as exc:
+        error = describe_read_error(exc, declaration, source)
+    except leases.LeaseLost as exc:
+        # A newer poll of the same type runs now; its outcome is the one worth telling anyone.
+        error, superseded = redact(str(exc)), True
+    except (DeliveryFailed, PollRefused) as exc:
+        error = redact(str(exc))
+    except ObjectDoesNotExist:
+        error = "This tenant has no Spectrum connection yet; set one up before polling."
+    except Exception as exc:  # a bug must still end the run visibly, not leave it "running"
+        logger.exception("poll of %s %s failed", tenant.slug, declaration.object_type)
+        error = redact(f"Internal error ({type(exc).__name__}): {exc}")
+    if owned_client is not None:
+        owned_client.close()
+    finish(schedule, token, run, counts, error, started, tell=not superseded)
+    return run
+
+
+def close_orphaned_runs(schedule: PollSchedule, token: int) -> int:
+    """Runs still "running" under an older token belong to a poll that died: say so and close them."""
+    orphans = SyncRun.objects.filter(
+        tenant_id=schedule.tenant_id,
+        object_type=schedule.object_type,
+        status=SyncRun.Status.RUNNING,
+        fencing_token__lt=token,
+    )
+    if not orphans.exists():  # the usual case: a read, so a quiet poll still writes only its run
+        return 0
+    return orphans.update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="The poll stopped without finishing (its worker died or lost its lease); a later poll took over. "
+        "Changes it had not recorded are delivered by the next poll.",
+    )
+
+
+def finish(
+    schedule: PollSchedule, token: int, run: SyncRun, counts: Counts, error: str, started: float, *, tell: bool = True
+) -> None:
+    counts.apply_to(run)
+    run.status = SyncRun.Status.FAILED if error else SyncRun.Status.SUCCEEDED
+    run.error = error
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    previous = previous_run_status(run)
+    with transaction.atomic():
+        run.save(update_fields=[*FINAL_FIELDS])
+        leases.release(schedule.pk, token, run_id=run.pk, succeeded=not error)
+        if tell:
+            notify(schedule.tenant, run, previous)
+    if error:
+        logger.warning("poll %s of %s %s failed: %s", run.pk, schedule.tenant.slug, run.object_type, error)
+    else:
+        logger.info(
+            "poll %s of %s %s: read %s, created %s, updated %s, deleted %s in %s ms",
+            run.pk,
+            schedule.tenant.slug,
+            run.object_type,
+            run.read_count,
+            run.created_count,
+            run.updated_count,
+            run.deleted_count,
+            run.duration_ms,
+        )
+
+
+FINAL_FIELDS = (
+    "status",
+    "error",
+    "finished_at",
+    "duration_ms",
+    "read_count",
+    "created_count",
+    "updated_count",
+    "deleted_count",
+    "unchanged_count",
+    "failed_count",
+)
+
+
+def previous_run_status(run: SyncRun) -> str | None:
+    return (
+        SyncRun.objects.filter(tenant_id=run.tenant_id, object_type=run.object_type, finished_at__isnull=False)
+        .exclude(pk=run.pk)
+        .order_by("-started_at", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+def notify(tenant: Tenant, run: SyncRun, previous: str | None) -> None:
+    from spectrum_sync.notifications.api import notify_event
+
+    if run.status == SyncRun.Status.FAILED:
+        notify_event(tenant, "poll_failed", run=run)
+    elif previous == SyncRun.Status.FAILED:
+        notify_event(tenant, "recovered", run=run)

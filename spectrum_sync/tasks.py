@@ -1,0 +1,64 @@
+"""Celery tasks: thin, they take ids and call one engine function (STYLE.md rule 4).
+
+Queues follow the name: ``export_*`` and ``sweep_*`` → exports, ``poll_*`` and ``dispatch_*`` →
+polls, ``notify_*`` → notifications (spectrum_sync/celery.py).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# --- exports (EXPORTS) -------------------------------------------------------------------------------
+
+
+@shared_task(name="spectrum_sync.tasks.export_record", acks_late=True)
+def export_record(record_id: int) -> str:
+    """Export one sync record to Spectrum (safe to run twice: the engine claims the row)."""
+    from spectrum_sync.exports.engine import process
+
+    return process(record_id)
+
+
+@shared_task(name="spectrum_sync.tasks.export_result", acks_late=True)
+def export_result(record_id: int) -> bool:
+    """Tell the platform a record's outcome (when telling it at once failed)."""
+    from spectrum_sync.exports.engine import post_result
+
+    return post_result(record_id)
+
+
+@shared_task(name="spectrum_sync.tasks.sweep_exports")
+def sweep_exports() -> dict[str, int]:
+    """Every minute (beat): re-enqueue pending work and expired leases."""
+    from spectrum_sync.exports.engine import sweep
+
+    return sweep()
+
+
+# --- imports (IMPORTS) -------------------------------------------------------------------------------
+
+
+@shared_task(name="spectrum_sync.tasks.dispatch_polls")
+def dispatch_polls() -> int:
+    """Every minute (beat, one entry for all tenants): start the polls that are due."""
+    from spectrum_sync.imports.dispatcher import dispatch_due
+
+    return len(dispatch_due())
+
+
+@shared_task(name="spectrum_sync.tasks.poll_object_type", acks_late=True)
+def poll_object_type(schedule_id: int, fencing_token: int, trigger: str = "schedule") -> int | None:
+    """One poll of one (tenant, object type); a duplicate or stale message does nothing."""
+    from spectrum_sync.imports.actions import poll_scheduled
+
+    run = poll_scheduled(schedule_id, fencing_token, trigger)
+    return run.pk if run else None
+
+
+@shared_task(name="spectrum_sync.tasks.dispatch_fanout")
+def dispatch_fanout(claims: list[list[int]], trigger: str = "schedule") -> int:
+    """Publish the poll tasks of a big tick's share of claims ([schedule id, fencing token] pairs)."""
+    from spectrum_sync.imports.dispatcher import enqueue_polls
+
+    enqueue_polls([(int(schedule_id), int(token)) for schedule_id, token in claims], trigger)
+    return len(claims)
