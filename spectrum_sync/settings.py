@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "spectrum_sync",
     "spectrum_sync.notifications",
@@ -258,6 +259,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "notify-prune": {"task": "spectrum_sync.tasks.notify_prune", "schedule": crontab(minute=15, hour=4)},
 }
 
+# --- Exports ----------------------------------------------------------------------------------------
+# A worker owns a record it is sending for this long; after that the sweeper reconciles it.
+EXPORT_LEASE_SECONDS = env_int("EXPORT_LEASE_SECONDS", 120, minimum=5)
+# Tries for transient faults before the record fails with the last error.
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 8, minimum=1)
+EXPORT_BACKOFF_BASE_SECONDS = env_int("EXPORT_BACKOFF_BASE_SECONDS", 2, minimum=1)
+EXPORT_BACKOFF_CAP_SECONDS = env_int("EXPORT_BACKOFF_CAP_SECONDS", 900, minimum=1)
+# A pending record untouched this long is re-enqueued by the sweeper (its message was lost).
+EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 30, minimum=1)
+
 # --- Imports ----------------------------------------------------------------------------------------
 # How long a poll's lease lasts before another may take over (a dead poll delays, never blocks).
 POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 300, minimum=30)
@@ -301,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Documents the operations platform sends to Spectrum, and their status.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load Swagger UI and Redoc from the sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ------------------------------------------------------------------------------------

@@ -60,11 +60,10 @@ def test_samples_name_master_data_the_spectrum_simulator_seeds() -> None:
 
 @pytest.mark.parametrize("name", sorted(samples.SAMPLES))
 def test_the_inbound_api_accepts_each_sample(
-    name: str, tenant: Any, live_server: Any, settings: Any, platform_simulator: PlatformSimulatorHandle
+    name: str, tenant: Any, live_server: Any, platform_simulator: PlatformSimulatorHandle
 ) -> None:
     from spectrum_sync.models import SyncRecord
 
-    settings.ROOT_URLCONF = "tests.platform.urls_with_api"
     tenant.connection.company_codes = "DC1"
     tenant.connection.save()
     key = tenant.generate_api_key()

@@ -1,0 +1,129 @@
+"""Per-tenant mapping tables an implementer fills in when onboarding a customer.
+
+They hold only declarations; the functions that apply them are pure (``mappings.mappers``) and get
+a :class:`mappings.rules.MappingRules` snapshot built from these rows, never the rows themselves.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from spectrum_sync.models import Tenant
+
+# GL accounts are sent without dashes and are Text 12 (reference 1.7, 2.5).
+gl_account_validator = RegexValidator(r"^[0-9A-Za-z]{1,12}$", "Enter the GL account without dashes (up to 12).")
+
+
+class DocumentType(models.TextChoices):
+    """The document types the platform exports (the inbound API's URL names, underscored)."""
+
+    AR_INVOICE = "ar_invoice", "AR invoice"
+    JOB = "job", "Job"
+    PO_RECEIPT = "po_receipt", "PO receipt"
+    MAINTENANCE = "maintenance", "Service-agreement maintenance"
+    COMMITMENT = "commitment", "Commitment (subcontract)"
+    CHANGE_ORDER = "change_order", "Prime contract change order"
+
+
+class LineKind(models.TextChoices):
+    ANY = "", "Any line"
+    LABOR = "labor", "Labor"
+    MATERIAL = "material", "Material"
+    DISCOUNT = "discount", "Discount"
+    TAX = "tax", "Tax"
+    COMMITMENT = "commitment", "Commitment (subcontract cost)"
+
+
+class GLAccountMapping(models.Model):
+    """Revenue / cost GL account by department or cost center and line kind.
+
+    The most specific row wins: department and kind, then department alone, then kind alone,
+    then the default row (no department, no kind).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="gl_mappings")
+    department = models.CharField(
+        max_length=10, blank=True, help_text="Platform department / cost center; blank = any."
+    )
+    line_kind = models.CharField(max_length=12, choices=LineKind.choices, blank=True)
+    gl_account = models.CharField(max_length=12, validators=[gl_account_validator])
+    cost_center = models.CharField(
+        max_length=10, blank=True, help_text="Spectrum income cost center sent with the line, if any."
+    )
+
+    class Meta:
+        verbose_name = "GL account mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "department", "line_kind"], name="glmap_unique"),
+        ]
+        ordering = ["tenant", "department", "line_kind"]
+
+    def __str__(self) -> str:
+        return f"{self.department or 'any department'} / {self.line_kind or 'any line'} → {self.gl_account}"
+
+
+class DepartmentClassMapping(models.Model):
+    """A Spectrum GL department and the platform "class" it is shown as."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="department_mappings")
+    spectrum_department = models.CharField(max_length=10)
+    platform_class = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = "department ↔ class mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "spectrum_department"], name="deptmap_unique_dept"),
+            models.UniqueConstraint(fields=["tenant", "platform_class"], name="deptmap_unique_class"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spectrum_department} ↔ {self.platform_class}"
+
+
+class TaxCodeDefault(models.Model):
+    """The sales tax code (and rate) used when a document names none (Sales_Tax_Code, Text 15)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="tax_defaults")
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices)
+    tax_code = models.CharField(max_length=15)
+    rate = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Percent, 8.25 = 8.25 %; blank = take the rate of the tax code mirrored from Spectrum.",
+    )
+
+    class Meta:
+        verbose_name = "tax code default"
+        constraints = [models.UniqueConstraint(fields=["tenant", "document_type"], name="taxdefault_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()}: {self.tax_code}"
+
+
+class UDFMapping(models.Model):
+    """A platform field sent into one of Spectrum's UDF1…UDF20 slots (reference 1.10: max 20)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="udf_mappings")
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices)
+    platform_field = models.CharField(max_length=100, help_text="Key in the document's custom_fields.")
+    udf_slot = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(20)])
+    max_length = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Length of the UDF as defined in Spectrum (at most 20); longer values are refused.",
+    )
+    required = models.BooleanField(default=False, help_text="Refuse documents that do not carry this field.")
+
+    class Meta:
+        verbose_name = "UDF mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "document_type", "udf_slot"], name="udfmap_unique_slot"),
+            models.UniqueConstraint(fields=["tenant", "document_type", "platform_field"], name="udfmap_unique_field"),
+        ]
+        ordering = ["tenant", "document_type", "udf_slot"]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()}: {self.platform_field} → UDF{self.udf_slot}"

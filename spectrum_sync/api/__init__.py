@@ -1,0 +1,1 @@
+"""The inbound API: the platform posts documents here (``/api/v1/<document-type>/``)."""

@@ -1,0 +1,245 @@
+"""The documents the platform posts, one serializer per document type.
+
+Validation here is about shape (types, required fields, choices); Spectrum's own rules (lengths,
+existing customers and jobs, GL mappings) are the pre-flight's, so a dry run reports them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+AMOUNT = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 14, "decimal_places": 4}
+
+
+class DocumentSerializer(serializers.Serializer):
+    document_id = serializers.CharField(max_length=100, help_text="The document's id on the platform.")
+    version = serializers.CharField(
+        max_length=40, help_text="The platform's version of the document; the same id and version is one export."
+    )
+    company_code = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="Spectrum company; default: the tenant's first."
+    )
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=250),
+        required=False,
+        help_text="Platform custom fields; the tenant's UDF configuration sends them to Spectrum UDFs.",
+    )
+
+    def validate_company_code(self, value: str) -> str:
+        companies = self.context.get("companies") or []
+        value = value.strip().upper()
+        if value and companies and value not in companies:
+            raise serializers.ValidationError(f"Not one of this tenant's Spectrum companies: {', '.join(companies)}")
+        return value
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["labor", "material", "discount", "tax"])
+    description = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    quantity = serializers.DecimalField(required=False, **QUANTITY)
+    unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    amount = serializers.DecimalField(**AMOUNT)
+    taxable = serializers.BooleanField(default=True)
+    department = serializers.CharField(max_length=10, required=False, allow_blank=True)
+
+
+class ARInvoiceSerializer(DocumentSerializer):
+    invoice_number = serializers.CharField(max_length=40)
+    customer_code = serializers.CharField(max_length=40)
+    job_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    invoice_date = serializers.DateField()
+    gl_date = serializers.DateField(required=False)
+    batch_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    terms_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    salesperson_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    customer_po = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    remarks = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    department = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    tax_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    tax_rate = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, min_value=0)
+    lines = InvoiceLineSerializer(many=True, allow_empty=False)
+
+
+class PhaseSerializer(serializers.Serializer):
+    phase_code = serializers.CharField(max_length=40)
+    cost_type = serializers.CharField(max_length=10)
+    description = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    budget_amount = serializers.DecimalField(required=False, **AMOUNT)
+    budget_hours = serializers.DecimalField(required=False, **QUANTITY)
+    budget_quantity = serializers.DecimalField(required=False, **QUANTITY)
+
+
+class JobSerializer(DocumentSerializer):
+    job_number = serializers.CharField(max_length=40)
+    description = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    customer_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    address_1 = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    address_2 = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    zip_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    project_manager = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    contract_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    tax_class_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    taxable = serializers.BooleanField(default=True)
+    price_method = serializers.ChoiceField(choices=["F", "T", "C", "U"], default="F")
+    status = serializers.ChoiceField(choices=["A", "I", "C"], required=False)
+    cost_center = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    est_start_date = serializers.DateField(required=False)
+    est_complete_date = serializers.DateField(required=False)
+    original_contract = serializers.DecimalField(required=False, **AMOUNT)
+    phases = PhaseSerializer(many=True, required=False)
+
+
+class ReceiptLineSerializer(serializers.Serializer):
+    po_line_number = serializers.IntegerField(min_value=1, max_value=999, required=False)
+    item_code = serializers.CharField(max_length=40)
+    quantity_received = serializers.DecimalField(**QUANTITY)
+    phase_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    cost_type = serializers.CharField(max_length=10, required=False, allow_blank=True)
+
+
+class POReceiptSerializer(DocumentSerializer):
+    po_number = serializers.CharField(max_length=40)
+    receipt_number = serializers.CharField(max_length=40, help_text="The vendor's packing list number.")
+    receipt_sequence = serializers.IntegerField(
+        min_value=1, max_value=999, help_text="This receipt's sequence on the PO (Spectrum's receipt number)."
+    )
+    job_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    receipt_date = serializers.DateField()
+    remarks = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    lines = ReceiptLineSerializer(many=True, allow_empty=False)
+
+
+class MaintenanceSerializer(DocumentSerializer):
+    status = serializers.ChoiceField(
+        choices=["scheduled"], default="scheduled", help_text="Only a scheduled maintenance is exported."
+    )
+    agreement_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    service_contract_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    work_order_number = serializers.CharField(max_length=40)
+    site_id = serializers.CharField(max_length=40)
+    customer_code = serializers.CharField(max_length=40)
+    work_order_type = serializers.CharField(
+        max_length=10, help_text="Spectrum work order type (WO_Job_Division), needed for a new work order."
+    )
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    customer_po = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    requested_date = serializers.DateField(required=False)
+    scheduled_date = serializers.DateField()
+    flat_price = serializers.BooleanField(default=True)
+
+
+class CommitmentLineSerializer(serializers.Serializer):
+    phase_code = serializers.CharField(max_length=40)
+    cost_type = serializers.CharField(max_length=10)
+    description = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    quantity = serializers.DecimalField(required=False, **QUANTITY)
+    unit_price = serializers.DecimalField(required=False, **QUANTITY)
+    amount = serializers.DecimalField(**AMOUNT)
+
+
+class CommitmentSerializer(DocumentSerializer):
+    kind = serializers.ChoiceField(choices=["purchase_order", "subcontract"], default="subcontract")
+    commitment_number = serializers.CharField(max_length=40)
+    vendor_code = serializers.CharField(max_length=40)
+    job_number = serializers.CharField(max_length=40)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    date_issued = serializers.DateField(required=False)
+    gl_account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    department = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    retention_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, min_value=0)
+    lines = CommitmentLineSerializer(many=True, allow_empty=False)
+
+
+class ChangeOrderLineSerializer(serializers.Serializer):
+    billing_item = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    quantity = serializers.DecimalField(required=False, **QUANTITY)
+    unit_price = serializers.DecimalField(required=False, **QUANTITY)
+    amount = serializers.DecimalField(**AMOUNT)
+
+
+class ChangeOrderSerializer(DocumentSerializer):
+    change_order_number = serializers.CharField(max_length=40)
+    job_number = serializers.CharField(max_length=40)
+    customer_code = serializers.CharField(max_length=40)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    status_code = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    change_order_date = serializers.DateField(required=False)
+    approved_date = serializers.DateField(required=False)
+    fee_percent = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
+    fee_amount = serializers.DecimalField(required=False, **AMOUNT)
+    lines = ChangeOrderLineSerializer(many=True, allow_empty=False)
+
+
+SERIALIZERS: dict[str, type[DocumentSerializer]] = {
+    "ar_invoice": ARInvoiceSerializer,
+    "job": JobSerializer,
+    "po_receipt": POReceiptSerializer,
+    "maintenance": MaintenanceSerializer,
+    "commitment": CommitmentSerializer,
+    "change_order": ChangeOrderSerializer,
+}
+
+
+class AcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_url = serializers.URLField()
+    duplicate = serializers.BooleanField(help_text="True when this document and version had been received before.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Spectrum's code: M missing, I invalid; CFG = our mappings.")
+    message = serializers.CharField()
+    column = serializers.CharField(help_text="The Spectrum column concerned.")
+    waits_for = serializers.DictField(allow_null=True, help_text="The master record the document waits for.")
+
+
+class DryRunSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["send", "hold", "fail"])
+    calls = serializers.ListField(child=serializers.DictField(), help_text="The exact Spectrum calls, in order.")
+    problems = ProblemSerializer(many=True)
+
+
+class AttemptSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    service = serializers.CharField()
+    outcome = serializers.CharField()
+    duration_ms = serializers.IntegerField()
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    error_column = serializers.CharField()
+
+
+class SyncRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    document_type = serializers.SerializerMethodField()
+    document_id = serializers.CharField(source="platform_id")
+    version = serializers.CharField()
+    status = serializers.CharField()
+    document_number = serializers.CharField()
+    company_code = serializers.CharField()
+    error = serializers.SerializerMethodField()
+    held_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = AttemptSerializer(many=True, source="attempts.all")
+
+    def get_document_type(self, record: Any) -> str:
+        from spectrum_sync.exports.documents import DOCUMENT_TYPES
+
+        declaration = DOCUMENT_TYPES.get(record.object_type)
+        return declaration.api_name if declaration else str(record.object_type)
+
+    def get_error(self, record: Any) -> dict[str, str] | None:
+        if not (record.error_code or record.error_message):
+            return None
+        return {"code": record.error_code, "message": record.error_message, "column": record.error_column}

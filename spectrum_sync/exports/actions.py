@@ -1,0 +1,98 @@
+"""What an accountant does with exports from the admin. Names are stable: the ADMIN screens call them.
+
+- :func:`retry` — send failed, held or unknown records again (after fixing the cause);
+- :func:`bypass` — mark a record as entered by hand in Spectrum: it is never sent;
+- :func:`release_connection_hold` — after an authorization problem is fixed, resume the tenant's exports.
+
+Each records who did it and why (``resolved_by``, ``resolution_note``) and is safe to call twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, enqueue_on_commit, post_result
+from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
+
+RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
+
+
+def _records(records_or_ids: Iterable[SyncRecord | int] | Any) -> list[SyncRecord]:
+    ids = [r.pk if isinstance(r, SyncRecord) else int(r) for r in records_or_ids]
+    return list(SyncRecord.objects.filter(pk__in=ids, direction=Direction.EXPORT).select_related("tenant"))
+
+
+def _note(user: Any, verb: str, note: str) -> str:
+    who = getattr(user, "get_username", lambda: "")() or "system"
+    stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+    return f"{verb} by {who} at {stamp}" + (f": {note}" if note else "")
+
+
+def retry(records_or_ids: Iterable[SyncRecord | int], user: Any, note: str = "") -> int:
+    """Put failed / held / unknown export records back to pending and enqueue them.
+
+    An ``unknown`` record keeps its uncertain attempts, so Spectrum is still checked before a
+    resend. Returns how many records were queued again; others (sending, succeeded…) are left alone.
+    """
+    count = 0
+    with transaction.atomic():
+        for record in _records(records_or_ids):
+            if record.status not in RETRYABLE_STATUSES:
+                continue
+            changes: dict[str, Any] = {
+                "next_attempt_at": None,
+                "held_reason": "",
+                "platform_notified_at": None,
+                "resolution_note": _note(user, "Retried", note)[:2000],
+            }
+            if getattr(user, "pk", None):
+                changes["resolved_by"] = user
+            if record.status == SyncStatus.FAILED:
+                # A fresh budget of automatic tries for the fixed document.
+                changes["attempt_count"] = 0
+            if record.transition(SyncStatus.PENDING, **changes):
+                count += 1
+                enqueue_on_commit(record.pk)
+    return count
+
+
+def bypass(record: SyncRecord | int, user: Any, reason: str) -> bool:
+    """Mark a record as entered by hand in Spectrum: final, never sent, the platform is told."""
+    if not reason.strip():
+        raise ValueError("Say why the document is bypassed (for example: entered by hand as invoice 1234).")
+    found = _records([record])
+    if not found:
+        return False
+    target = found[0]
+    if target.status not in (SyncStatus.PENDING, SyncStatus.FAILED, SyncStatus.HELD):
+        return False
+    with transaction.atomic():
+        changes: dict[str, Any] = {
+            "resolution_note": _note(user, "Bypassed (entered by hand in Spectrum)", reason)[:2000],
+            "platform_notified_at": None,
+            "next_attempt_at": None,
+        }
+        if getattr(user, "pk", None):
+            changes["resolved_by"] = user
+        ok = target.transition(SyncStatus.BYPASSED, **changes)
+        if ok:
+            transaction.on_commit(lambda: post_result(target.pk), robust=True)
+    return ok
+
+
+def release_connection_hold(tenant: Tenant, user: Any = None, note: str = "") -> int:
+    """Clear the connection's authorization flag and resume the exports it held."""
+    from spectrum_sync.notifications.api import notify_event
+
+    with transaction.atomic():
+        SpectrumConnection.objects.filter(tenant=tenant).update(exports_held_reason="", exports_held_at=None)
+        held = SyncRecord.objects.filter(
+            tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_AUTHORIZATION
+        )
+        count = retry(list(held), user, note or "authorization fixed")
+        notify_event(tenant, "recovered")
+    return count

@@ -1,0 +1,149 @@
+"""Pre-flight: map a document against what Spectrum is known to hold, before anything is sent.
+
+The mapper is pure; this module feeds it. It runs the mapper once with nothing known to learn
+which master records the document refers to (each comes back as a missing parent), reads exactly
+those from the mirror (and from our own succeeded exports, which Spectrum has even before the next
+poll mirrors them), then maps again for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from mappings.completeness import missing_in
+from mappings.mappers import Mapped, Problem, company_of, key_of
+from mappings.rules import Known, MappingRules, load_rules
+from spectrum_sync.exports.documents import DOCUMENT_TYPES
+from spectrum_sync.models import Direction, MirrorRecord, SyncRecord, SyncStatus, Tenant
+
+
+@dataclass
+class Preflight:
+    mapped: Mapped
+    config_problems: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """What the engine would do: "send", "hold" (waits for a parent or mappings) or "fail"."""
+        if self.mapped.blocking:
+            return "fail"
+        if self.config_problems or self.mapped.missing_parents:
+            return "hold"
+        return "send"
+
+    def problems_as_dicts(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [
+            {"code": p.code, "message": p.message, "column": p.column, "waits_for": _waits_for(p)}
+            for p in self.mapped.problems
+        ]
+        out.extend({"code": "CFG", "message": text, "column": "", "waits_for": None} for text in self.config_problems)
+        return out
+
+
+def _waits_for(problem: Problem) -> dict[str, str] | None:
+    return {"object_type": problem.parent[0], "key": problem.parent[1]} if problem.parent else None
+
+
+def default_company(tenant: Tenant) -> str:
+    connection = getattr(tenant, "connection", None)
+    return connection.default_company if connection else ""
+
+
+def known_records(tenant: Tenant, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``wanted`` exist: mirrored from Spectrum (not deleted) or exported by us successfully."""
+    if not wanted:
+        return set()
+    query = Q()
+    for object_type, key in wanted:
+        query |= Q(object_type=object_type, key=key)
+    found = set(
+        MirrorRecord.objects.filter(query, tenant=tenant, deleted_at__isnull=True).values_list("object_type", "key")
+    )
+    ours = Q()
+    for object_type, key in wanted - found:
+        ours |= Q(object_type=object_type, spectrum_key=key)
+    if ours:
+        found |= set(
+            SyncRecord.objects.filter(
+                ours, tenant=tenant, direction=Direction.EXPORT, status__in=[SyncStatus.SUCCEEDED, SyncStatus.BYPASSED]
+            ).values_list("object_type", "spectrum_key")
+        )
+    return found
+
+
+def _job_tax(tenant: Tenant, company: str, job: str) -> dict[str, str]:
+    """The job's sales tax code: the mirror's, else the one we exported the job with."""
+    key = key_of(company, job)
+    code = ""
+    mirror = MirrorRecord.objects.filter(tenant=tenant, object_type="job", key=key).values_list("data", flat=True)
+    for data in mirror:
+        code = str(data.get("tax_class_code") or data.get("sales_tax_code") or "")
+    if not code:
+        exported = (
+            SyncRecord.objects.filter(tenant=tenant, object_type="job", spectrum_key=key, status=SyncStatus.SUCCEEDED)
+            .order_by("-finished_at")
+            .values_list("payload", flat=True)[:1]
+        )
+        for payload in exported:
+            code = str(payload.get("tax_class_code") or "")
+    return {key: code} if code else {}
+
+
+def _tax_rates(tenant: Tenant, company: str, codes: set[str]) -> dict[str, Decimal]:
+    rates: dict[str, Decimal] = {}
+    keys = [key_of(company, c) for c in codes if c]
+    for key, data in MirrorRecord.objects.filter(
+        tenant=tenant, object_type="sales_tax", key__in=keys, deleted_at__isnull=True
+    ).values_list("key", "data"):
+        try:
+            if data.get("rate") not in (None, ""):
+                rates[key] = Decimal(str(data["rate"]))
+        except InvalidOperation:
+            continue
+    return rates
+
+
+def build_known(tenant: Tenant, object_type: str, document: Mapping[str, Any], rules: MappingRules) -> Known:
+    declaration = DOCUMENT_TYPES[object_type]
+    company = company_of(document, default_company(tenant))
+    probe = declaration.mapper(document, rules, Known(), company)
+    wanted = {p.parent for p in probe.missing_parents if p.parent}
+    job_key = ""
+    if object_type == "job" and document.get("job_number"):
+        job_key = key_of(company, str(document["job_number"]).strip())
+        wanted.add(("job", job_key))
+    existing = known_records(tenant, wanted)
+    job_tax: dict[str, str] = {}
+    rates: dict[str, Decimal] = {}
+    if object_type == "ar_invoice":
+        if document.get("job_number"):
+            job_tax = _job_tax(tenant, company, str(document["job_number"]).strip())
+        codes = {str(document.get("tax_code") or "")} | set(job_tax.values())
+        default = rules.tax_defaults.get("ar_invoice")
+        if default:
+            codes.add(default.tax_code)
+        rates = _tax_rates(tenant, company, codes)
+    return Known(
+        existing=frozenset(existing),
+        job_tax=job_tax,
+        tax_rates=rates,
+        today=timezone.localdate(),
+        job_exists_in_spectrum=bool(job_key) and ("job", job_key) in existing,
+    )
+
+
+def run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Preflight:
+    """Map ``document`` as it would be sent now, with every problem found before sending."""
+    rules = load_rules(tenant)
+    known = build_known(tenant, object_type, document, rules)
+    company = default_company(tenant)
+    mapped = DOCUMENT_TYPES[object_type].mapper(document, rules, known, company)
+    config = [] if company else ["Spectrum connection: no company code is set"]
+    config += missing_in(rules, object_type)
+    return Preflight(mapped=mapped, config_problems=config)

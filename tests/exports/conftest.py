@@ -1,0 +1,3 @@
+from tests.exports.fakes import wired
+
+__all__ = ["wired"]
