@@ -2,7 +2,9 @@
 
 Every screen is scoped to the tenants the user serves through :mod:`spectrum_sync.adminsite.scoping`.
 The ledger is read-only for everyone but superusers; the only way to change a record's fate from
-here is the engine's retry / bypass, each recorded in the admin log with who did it.
+here is the export engine's retry / bypass (exports only: an import record has nothing to resend),
+each recorded in the admin log with who did it. Poll buttons (sync now, full resync, reset) and
+schedule intervals go through the import engine's actions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from spectrum_sync.admin_forms import SecretFieldsForm
-from spectrum_sync.adminsite import dashboard, engine, onboarding
+from spectrum_sync.adminsite import dashboard, onboarding
 from spectrum_sync.adminsite.explanations import explain
 from spectrum_sync.adminsite.history import (
     DateRangeFilter,
@@ -35,7 +37,10 @@ from spectrum_sync.adminsite.history import (
 )
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import sees_all_tenants, tenants_for
+from spectrum_sync.exports import actions as export_actions
+from spectrum_sync.imports import actions as import_actions
 from spectrum_sync.models import (
+    Direction,
     MirrorRecord,
     PollSchedule,
     SpectrumConnection,
@@ -185,11 +190,7 @@ class TenantAdmin(TenantScopedAdmin):
     def _poll_now(self, request: HttpRequest, queryset: QuerySet[Tenant], *, full: bool) -> None:
         verb = "Full resync" if full else "Sync now"
         for tenant in queryset:
-            try:
-                result = engine.full_resync(tenant) if full else engine.sync_now(tenant)
-            except engine.EngineMissing as exc:
-                messages.error(request, f"{verb} is not possible: {exc}")
-                return
+            result = import_actions.full_resync(tenant) if full else import_actions.sync_now(tenant)
             self.log_change(request, tenant, f"{verb}: {result}")
             messages.info(request, f"{tenant}: {verb.lower()}: {result}")
 
@@ -200,6 +201,18 @@ class TenantAdmin(TenantScopedAdmin):
     @admin.action(description="Full resync (poll and deliver every record again)", permissions=["onboard"])
     def full_resync(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         self._poll_now(request, queryset, full=True)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not PollSchedule:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for schedule in formset.deleted_objects:
+            schedule.delete()
+        for schedule in formset.new_objects:
+            schedule.save()
+        for schedule, changed in formset.changed_objects:
+            save_schedule_changes(schedule, changed)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -388,18 +401,27 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     # --- Retry and bypass ---
 
+    @staticmethod
+    def _exports_only(request: HttpRequest, records: list[SyncRecord], verb: str) -> list[SyncRecord]:
+        """The export records among ``records``: an import is read from Spectrum again by the next poll."""
+        exports = [r for r in records if r.direction == Direction.EXPORT]
+        if len(exports) < len(records):
+            messages.warning(
+                request,
+                f"{len(records) - len(exports)} import record(s) skipped: imports cannot be {verb}; "
+                "the next poll (or Sync now on the poll schedule) reads them from Spectrum again.",
+            )
+        return exports
+
     def _retry(self, request: HttpRequest, records: list[SyncRecord], note: str = "") -> int:
+        records = self._exports_only(request, records, "retried")
         eligible = [r for r in records if r.status in RETRYABLE_STATUSES]
         skipped = len(records) - len(eligible)
         if skipped:
             messages.warning(request, f"{skipped} record(s) skipped: only failed or held records can be retried.")
         if not eligible:
             return 0
-        try:
-            queued = engine.retry(eligible, request.user, note=note)
-        except engine.EngineMissing as exc:
-            messages.error(request, f"Retry is not possible: {exc}")
-            return 0
+        queued = export_actions.retry(eligible, request.user, note=note)
         for record in eligible:
             self.log_change(request, record, f"Retried{': ' + note if note else ''}")
         if queued < len(eligible):
@@ -410,25 +432,28 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     def _bypass(self, request: HttpRequest, records: list[SyncRecord], reason: str) -> int:
         done = 0
-        for record in records:
+        for record in self._exports_only(request, records, "bypassed"):
             if record.status not in BYPASSABLE_STATUSES:
                 messages.warning(
                     request, f"{record}: a {record.get_status_display().lower()} record cannot be bypassed."
                 )
                 continue
-            try:
-                bypassed = engine.bypass(record, request.user, reason)
-            except engine.EngineMissing as exc:
-                messages.error(request, f"Bypass is not possible: {exc}")
-                return done
-            if not bypassed:
-                messages.warning(request, f"{record}: it moved on meanwhile (or is not an export); left alone.")
+            if not export_actions.bypass(record, request.user, reason):
+                messages.warning(request, f"{record}: it moved on meanwhile; left alone.")
                 continue
             self.log_change(request, record, f"Bypassed (entered by hand in Spectrum): {reason}")
             done += 1
         if done:
             messages.success(request, f"{done} record(s) marked as entered by hand in Spectrum.")
         return done
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        found = super().get_actions(request)
+        if request.GET.get("direction__exact") == Direction.IMPORT:
+            # Imports are re-read by the next poll; nothing on this list can be resent or bypassed.
+            for name in ("retry_selected", "bypass_selected"):
+                found.pop(name, None)
+        return found
 
     @admin.action(description="Retry selected failed / held records", permissions=["retry"])
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> None:
@@ -629,6 +654,22 @@ class MirrorRecordAdmin(ReadOnlyLedgerAdmin):
     show_facets = admin.ShowFacets.NEVER
 
 
+def save_schedule_changes(schedule: PollSchedule, changed: list[str]) -> None:
+    """Save what an admin form changed on an existing schedule, the interval through the import engine.
+
+    Only the changed columns are written: the lease columns belong to a poll that may be running, and
+    writing back the values the form loaded would undo its fencing token. The interval goes through
+    ``set_interval`` so a shorter one moves the next poll closer at once instead of after the old wait.
+    """
+    plain = [name for name in changed if name != "interval_minutes"]
+    if plain:
+        schedule.save(update_fields=plain)
+    if "interval_minutes" in changed:
+        current = PollSchedule.objects.get(pk=schedule.pk)  # next_due_at as the dispatcher last set it
+        import_actions.set_interval(current, schedule.interval_minutes)
+        schedule.next_due_at = current.next_due_at
+
+
 @admin.register(PollSchedule)
 class PollScheduleAdmin(TenantScopedAdmin):
     list_display = ("tenant", "object_type", "enabled", "interval_minutes", "next_due_at", "last_success_at")
@@ -637,37 +678,46 @@ class PollScheduleAdmin(TenantScopedAdmin):
     list_filter = (TenantFilter, "enabled", "object_type")
     fields = ("tenant", "object_type", "enabled", "interval_minutes", "next_due_at", "last_success_at")
     readonly_fields = ("next_due_at", "last_success_at")
-    actions = ["sync_selected_now", "reset_selected"]
+    actions = ["sync_now", "full_resync", "reset_state"]
 
     def has_onboard_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("spectrum_sync.onboard_tenant"))
 
-    def _by_tenant(self, queryset: QuerySet[PollSchedule]) -> dict[Tenant, list[str]]:
+    def save_model(self, request: HttpRequest, obj: PollSchedule, form: Any, change: bool) -> None:
+        # Both the change form and the list's editable columns save through here.
+        if change:
+            save_schedule_changes(obj, list(form.changed_data))
+        else:
+            super().save_model(request, obj, form, change)
+
+    @staticmethod
+    def _by_tenant(queryset: QuerySet[PollSchedule]) -> dict[Tenant, list[str]]:
         grouped: dict[Tenant, list[str]] = {}
         for schedule in queryset.select_related("tenant"):
             grouped.setdefault(schedule.tenant, []).append(schedule.object_type)
         return grouped
 
-    @admin.action(description="Sync selected now", permissions=["onboard"])
-    def sync_selected_now(self, request: HttpRequest, queryset: QuerySet[PollSchedule]) -> None:
+    def _poll(self, request: HttpRequest, queryset: QuerySet[PollSchedule], *, full: bool) -> None:
+        verb = "Full resync" if full else "Sync now"
+        start = import_actions.full_resync if full else import_actions.sync_now
         for tenant, object_types in self._by_tenant(queryset).items():
-            try:
-                result = engine.sync_now(tenant, object_types)
-            except engine.EngineMissing as exc:
-                messages.error(request, f"Sync now is not possible: {exc}")
-                return
-            self.log_change(request, tenant, f"Sync now ({', '.join(object_types)}): {result}")
-            messages.info(request, f"{tenant}: {result}")
+            result = start(tenant, object_types)
+            self.log_change(request, tenant, f"{verb} ({', '.join(object_types)}): {result}")
+            messages.add_message(request, messages.INFO if result.started else messages.WARNING, f"{tenant}: {result}")
+
+    @admin.action(description="Sync selected now", permissions=["onboard"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[PollSchedule]) -> None:
+        self._poll(request, queryset, full=False)
+
+    @admin.action(description="Full resync: poll and deliver every record again", permissions=["onboard"])
+    def full_resync(self, request: HttpRequest, queryset: QuerySet[PollSchedule]) -> None:
+        self._poll(request, queryset, full=True)
 
     @admin.action(
         description="Reset: forget what was seen (the next poll delivers everything as new)", permissions=["onboard"]
     )
-    def reset_selected(self, request: HttpRequest, queryset: QuerySet[PollSchedule]) -> None:
+    def reset_state(self, request: HttpRequest, queryset: QuerySet[PollSchedule]) -> None:
         for tenant, object_types in self._by_tenant(queryset).items():
-            try:
-                forgotten = engine.reset_state(tenant, object_types)
-            except engine.EngineMissing as exc:
-                messages.error(request, f"Reset is not possible: {exc}")
-                return
+            forgotten = import_actions.reset_state(tenant, object_types)
             self.log_change(request, tenant, f"Reset {', '.join(object_types)}: {forgotten} mirror rows forgotten")
             messages.warning(request, f"{tenant}: {forgotten} mirrored records of {', '.join(object_types)} forgotten.")

@@ -261,7 +261,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 # --- Exports ----------------------------------------------------------------------------------------
 # A worker owns a record it is sending for this long; after that the sweeper reconciles it.
-EXPORT_LEASE_SECONDS = env_int("EXPORT_LEASE_SECONDS", 120, minimum=5)
+EXPORT_LEASE_SECONDS = env_int("EXPORT_LEASE_SECONDS", 120, minimum=1)
 # Tries for transient faults before the record fails with the last error.
 EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 8, minimum=1)
 EXPORT_BACKOFF_BASE_SECONDS = env_int("EXPORT_BACKOFF_BASE_SECONDS", 2, minimum=1)

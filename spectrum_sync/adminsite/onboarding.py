@@ -2,7 +2,8 @@
 
 Each step reads its status from the rows that already exist (nothing is stored about onboarding
 itself), so the page is right even when a step was done elsewhere (a command, another screen).
-Actions that talk to Spectrum go through the engines (:mod:`spectrum_sync.adminsite.engine`).
+The buttons call the engines directly: the connection test is the notifications app's health check,
+the reference-data import and the schedules are the import engine's actions.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-from spectrum_sync.adminsite import engine
+from spectrum_sync.imports import actions as imports
 from spectrum_sync.models import MirrorRecord, PollSchedule, SpectrumConnection, SyncRun, Tenant
+from spectrum_sync.notifications.health import check_connection
 
 DONE, TODO, PROBLEM = "done", "todo", "problem"
-
-DEFAULT_INTERVAL_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _schedule_step(tenant: Tenant) -> Step:
             "schedule",
             "Poll schedule",
             TODO,
-            f"No polls scheduled. The default polls each object every {DEFAULT_INTERVAL_MINUTES} minutes.",
+            f"No polls scheduled. The default polls each object every {imports.DEFAULT_INTERVAL_MINUTES} minutes.",
             link,
             "Schedules",
             action="Create default schedule",
@@ -194,40 +194,37 @@ def _enable_step(tenant: Tenant) -> Step:
 
 def perform(tenant: Tenant, step: str, user: Any) -> tuple[str, bool]:
     """Do ``step``'s action; returns the message to show and whether it went well."""
-    try:
-        if step == "test":
-            return _test_connection(tenant)
-        if step == "reference":
-            return _sync_now(tenant)
-        if step == "schedule":
-            return _create_default_schedule(tenant)
-        if step == "enable":
-            return _toggle_active(tenant)
-    except engine.EngineMissing as exc:
-        return str(exc), False
+    if step == "test":
+        return _test_connection(tenant)
+    if step == "reference":
+        return _sync_now(tenant)
+    if step == "schedule":
+        return _create_default_schedule(tenant)
+    if step == "enable":
+        return _toggle_active(tenant)
     return f"Unknown onboarding step {step!r}.", False
 
 
 def _test_connection(tenant: Tenant) -> tuple[str, bool]:
-    report = engine.check_connection(tenant)
-    ok = bool(getattr(report, "ok", False))
-    version = getattr(report, "version", "") or ""
-    missing = list(getattr(report, "missing_services", []) or [])
-    message = getattr(report, "message", "") or ""
-    if ok:
-        return f"Connected to Spectrum {version}. {message}".strip(), True
+    report = check_connection(tenant)
+    if report.ok:
+        return f"Connected to Spectrum {report.spectrum_version}. {report.message}".strip(), True
+    missing = report.missing_services
     lacking = f" The Authorization ID lacks: {', '.join(missing)}." if missing else ""
-    return f"Connection test failed.{lacking} {message}".strip(), False
+    return f"Connection test failed.{lacking} {report.message}".strip(), False
 
 
 def _sync_now(tenant: Tenant) -> tuple[str, bool]:
-    result = engine.sync_now(tenant, [])
-    return f"Reference data import started. {result or ''}".strip(), True
+    result = imports.sync_now(tenant)
+    if result.started:
+        return f"Reference data import started ({result}).", True
+    # Nothing started: either a poll is already running or nothing is readable; both are told as is.
+    return f"Reference data import not started: {result}.", bool(result.already_running)
 
 
 def _create_default_schedule(tenant: Tenant) -> tuple[str, bool]:
     before = PollSchedule.objects.filter(tenant=tenant).count()
-    schedules = engine.ensure_schedules(tenant)
+    schedules = imports.ensure_schedules(tenant)
     if not schedules:
         return "Nothing can be read with this connection yet: check the connection step.", False
     created = len(schedules) - before
@@ -237,4 +234,8 @@ def _create_default_schedule(tenant: Tenant) -> tuple[str, bool]:
 def _toggle_active(tenant: Tenant) -> tuple[str, bool]:
     tenant.active = not tenant.active
     tenant.save(update_fields=["active", "updated_at"])
-    return ("Tenant enabled." if tenant.active else "Tenant disabled."), True
+    if not tenant.active:
+        return "Tenant disabled.", True
+    # An enabled tenant is polled: give it the default schedules it does not have yet.
+    schedules = imports.ensure_schedules(tenant)
+    return f"Tenant enabled; {len(schedules)} object types are polled.", True

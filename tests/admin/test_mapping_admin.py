@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.test import RequestFactory
+from django.utils import timezone
 
 from mappings.models import GLAccountMapping
 from spectrum_sync.adminsite.mapping_admin import GLAccountMappingAdmin
@@ -46,6 +47,22 @@ def test_editing_a_mapping_offers_its_tenants_accounts_and_keeps_a_vanished_valu
     mapping = GLAccountMapping.objects.create(tenant=world.acme, gl_account="4999")
     values = [value for value, _ in form_for(world, world.superuser, mapping).base_fields["gl_account"].choices]
     assert values == ["", "4000", "4100", "4999"]
+
+
+def test_accounts_deleted_in_spectrum_are_not_offered(world: World) -> None:
+    mirror_gl(world)
+    MirrorRecord.objects.filter(tenant=world.acme, key="AC1|4100").update(deleted_at=timezone.now())
+    values = [value for value, _ in form_for(world, world.accountant).base_fields["gl_account"].choices]
+    assert values == ["", "4000"]
+
+
+def test_a_mapping_to_an_account_deleted_in_spectrum_says_so(world: World) -> None:
+    mirror_gl(world)
+    MirrorRecord.objects.filter(tenant=world.acme, key="AC1|4100").update(deleted_at=timezone.now())
+    mapping = GLAccountMapping.objects.create(tenant=world.acme, gl_account="4100")
+    choices = dict(form_for(world, world.superuser, mapping).base_fields["gl_account"].choices)
+    assert list(choices) == ["", "4000", "4100"]
+    assert choices["4100"] == "4100 (not in Spectrum any more)"
 
 
 def test_without_mirrored_accounts_the_field_says_how_to_get_them(world: World) -> None:

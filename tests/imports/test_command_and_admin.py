@@ -6,15 +6,14 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.contrib.admin import ModelAdmin
-from django.contrib.admin.sites import AdminSite
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from spectrum_sync.imports import actions, dispatcher
-from spectrum_sync.imports.admin import POLL_SCHEDULE_ACTIONS
 from spectrum_sync.models import MirrorRecord, PollSchedule, SyncRun, Tenant
 from tests.fixtures_platform import platform_simulator  # noqa: F401
 from tests.fixtures_spectrum import spectrum_simulator  # noqa: F401
@@ -70,15 +69,16 @@ def test_admin_actions_sync_now_full_resync_and_reset(connected: Tenant, monkeyp
     request.user = User.objects.create_superuser("root", "r@example.com", "pw")
     request.session = {}  # type: ignore[assignment]
     request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
-    modeladmin = ModelAdmin(PollSchedule, AdminSite())
-    sync_now, full_resync, reset_state = POLL_SCHEDULE_ACTIONS
+    modeladmin = admin.site.get_model_admin(PollSchedule)  # the admin's one copy of the actions
 
-    sync_now(modeladmin, request, schedules)
+    modeladmin.sync_now(request, schedules)  # type: ignore[attr-defined]
     assert enqueued[-1][1] == SyncRun.Trigger.MANUAL
     # The first poll still holds its lease: a full resync now reports it instead of doubling it.
-    full_resync(modeladmin, request, schedules)
+    modeladmin.full_resync(request, schedules)  # type: ignore[attr-defined]
     assert len(enqueued) == 1
     assert any("already running: customer" in str(m) for m in request._messages)  # type: ignore[attr-defined]
 
-    reset_state(modeladmin, request, schedules)
+    modeladmin.reset_state(request, schedules)  # type: ignore[attr-defined]
     assert not MirrorRecord.objects.filter(tenant=connected).exists()
+    logged = LogEntry.objects.filter(user=request.user).order_by("pk").values_list("change_message", flat=True)
+    assert [m.split(":")[0] for m in logged] == ["Sync now (customer)", "Full resync (customer)", "Reset customer"]
