@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from connectors.spectrum.layouts import ERROR_RETURNS, GET_JOB, GET_JOB_MAIN, Layout
 from connectors.spectrum.simulator.store import Store, pad
 from connectors.spectrum.simulator.superselect import exact, matches
 
@@ -151,32 +152,16 @@ def _jobs(store: Store, company: str, p: Mapping[str, str]) -> Iterator[dict[str
             yield r
 
 
+def _returned_fields(layout: Layout) -> tuple[str, ...]:
+    """The data fields a Get layout declares, in its documented order (the Error_* trio aside)."""
+    return tuple(name for name in layout.returns if name not in ERROR_RETURNS)
+
+
 def jobs(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
     # Reference: 2.7 GetJob
+    fields = _returned_fields(GET_JOB)
     for r in _jobs(store, company, p):
-        yield {
-            name: text(r.get(name))
-            for name in (
-                "Company_Code",
-                "Job_Number",
-                "Job_Description",
-                "Division",
-                "Address_1",
-                "Address_2",
-                "City",
-                "State",
-                "Zip_Code",
-                "Project_Manager",
-                "Superintendent",
-                "Estimator",
-                "Certified_Flag",
-                "Customer_Code",
-                "Status_Code",
-                "Work_State_Tax_Code",
-                "Contract_Number",
-                "Cost_Center",
-            )
-        }
+        yield {name: text(r.get(name)) for name in fields}
 
 
 def jobs_main(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
@@ -185,38 +170,9 @@ def jobs_main(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]
         text(c["Customer_Code"]): text(c["Name"])
         for c in paged(store, "CR_CUSTOMER_MASTER_MC", company, "Customer_Code")
     }
+    fields = _returned_fields(GET_JOB_MAIN)
     for r in _jobs(store, company, p):
-        row = {
-            name: text(r.get(name))
-            for name in (
-                "Company_Code",
-                "Job_Number",
-                "Job_Description",
-                "Division",
-                "Address_1",
-                "Address_2",
-                "City",
-                "State",
-                "Zip_Code",
-                "Phone",
-                "Fax_Phone",
-                "Job_Site_Phone",
-                "Customer_Code",
-                "Original_Contract",
-                "Contract_Number",
-                "Owner_Name",
-                "WO_Site",
-                "Comment",
-                "Price_Method_Code",
-                "Total_Units",
-                "Unit_of_Measure",
-                "Status_Code",
-                "Latitude",
-                "Longitude",
-                "Legal_Desc",
-                "Cost_Center",
-            )
-        }
+        row = {name: text(r.get(name)) for name in fields}
         row["Customer_Name"] = names.get(row["Customer_Code"], "")
         yield row
 
