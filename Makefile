@@ -49,3 +49,9 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# Seeded randomised fault run (tests/faults/test_randomised.py): `make faults SEED=42 RUNS=10`.
+SEED ?= 9
+RUNS ?= 5
+faults: venv
+	$(TEST_ENV) FAULTS_SEED=$(SEED) FAULTS_RUNS=$(RUNS) $(VENV)/bin/pytest tests/faults/test_randomised.py -q -p no:randomly

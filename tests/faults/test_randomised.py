@@ -1,0 +1,83 @@
+"""A seeded randomised run interleaving faults, checking the same four invariants after each round.
+
+``make faults SEED=... RUNS=...`` runs more rounds with a chosen seed (FAULTS_SEED / FAULTS_RUNS);
+``make test`` runs this short version (two rounds, fixed seed). A failure names its seed and round,
+so it can be replayed exactly: the fault choices depend on nothing but the seed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+
+import pytest
+from django.conf import settings as django_settings
+
+from spectrum_sync.exports import engine
+from spectrum_sync.models import SyncRecord, SyncStatus
+from tests.exports.test_flow import Exports, wait_for
+from tests.faults.conftest import fast_worker
+from tests.faults.invariants import assert_all
+from tests.faults.test_process_faults import _terminate_test_db_connections
+from tests.workers import WorkerProcess
+
+pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
+
+SPECTRUM_FAULTS = ["none", "http500", "http503", "fault", "drop", "truncate_mid", "garbage", "reset_mid", "timeout"]
+PROCESS_FAULTS = ["none", "kill_worker", "terminate_worker", "drop_db_connections", "duplicate_delivery"]
+PER_ROUND = 3
+
+
+def _plan(seed: int, round_no: int) -> tuple[list[str], str]:
+    rng = random.Random(f"{seed}:{round_no}")
+    spectrum = [rng.choice(SPECTRUM_FAULTS) for _ in range(PER_ROUND)]
+    return [f for f in spectrum if f != "none"], rng.choice(PROCESS_FAULTS)
+
+
+def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int) -> WorkerProcess:
+    spectrum_faults, process_fault = _plan(seed, round_no)
+    label = f"seed={seed} round={round_no} spectrum={spectrum_faults} process={process_fault}"
+    exports.spectrum.set_faults(
+        queue=spectrum_faults, services=["customer/invoice"], timeout_seconds=4.0, latency_ms=300
+    )
+    ids = [
+        exports.post("ar-invoices", exports.invoice(f"RZ{seed % 1000:03d}{round_no:02d}{i}")) for i in range(PER_ROUND)
+    ]
+    if process_fault != "none":
+        wait_for(lambda: SyncRecord.objects.filter(pk__in=ids).exclude(status="pending").exists(), 30, label)
+    if process_fault in ("kill_worker", "terminate_worker"):
+        if process_fault == "kill_worker":
+            worker.kill()
+        else:
+            worker.kill(signal.SIGTERM)  # graceful: the pool finishes or gives back what it holds
+        worker.stop()
+        worker = fast_worker()
+        worker.start()
+    elif process_fault == "drop_db_connections":
+        _terminate_test_db_connections()
+    elif process_fault == "duplicate_delivery":
+        for record_id in ids:
+            engine.enqueue(record_id)
+
+    def done() -> bool:
+        engine.sweep()
+        return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
+
+    wait_for(done, 120, f"{label}: not converged")
+    exports.spectrum.set_faults()
+    assert_all(ids, exports.spectrum, exports.db.store, exports.tenant)
+    return worker
+
+
+def test_seeded_randomised_faults(exports: Exports, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = int(os.environ.get("FAULTS_SEED", "9"))
+    runs = int(os.environ.get("FAULTS_RUNS", "2"))
+    monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
+    worker = fast_worker()
+    worker.start()
+    try:
+        for round_no in range(runs):
+            worker = _run_round(exports, worker, seed, round_no)
+    finally:
+        worker.stop()
