@@ -476,21 +476,27 @@ ADD_PHASE = Layout(
     key=("Company_Code", "Job_Number", "Phase_Code", "Cost_Type"),
 )
 
+# The header fields AddARInvoice and the multi-line customer/invoice service share, in their
+# documented order (reference 2.5); each service continues with fields of its own.
+_AR_INVOICE_HEADER = (
+    T("Company_Code", 3, required=True),
+    D("GL_Date", required=True),
+    T("Batch_Code", 10, required=True),
+    T("Customer_Code", 10, required=True),
+    T("Job_Number", 10),
+    T("Invoice_Or_Transaction", 10, required=True),
+    T("Transaction_Type", 1, required=True, allowed=("I", "C")),
+    D("Invoice_Date", required=True),
+    T("Terms_Code", 1),
+    T("Salesperson_Code", 3),
+    T("Sales_Tax_Code", 15),
+)
+
 ADD_AR_INVOICE = Layout(
     "AddARInvoice",
     "put",
     (
-        T("Company_Code", 3, required=True),
-        D("GL_Date", required=True),
-        T("Batch_Code", 10, required=True),
-        T("Customer_Code", 10, required=True),
-        T("Job_Number", 10),
-        T("Invoice_Or_Transaction", 10, required=True),
-        T("Transaction_Type", 1, required=True, allowed=("I", "C")),
-        D("Invoice_Date", required=True),
-        T("Terms_Code", 1),
-        T("Salesperson_Code", 3),
-        T("Sales_Tax_Code", 15),
+        *_AR_INVOICE_HEADER,
         YN("Taxable_Flag"),
         N("Retention_Percent", 6),
         YN("Print_Job_Address_Flag"),
@@ -703,17 +709,7 @@ CUSTOMER_INVOICE = Layout(
     "customer/invoice",
     "rest",
     (
-        T("Company_Code", 3, required=True),
-        D("GL_Date", required=True),
-        T("Batch_Code", 10, required=True),
-        T("Customer_Code", 10, required=True),
-        T("Job_Number", 10),
-        T("Invoice_Or_Transaction", 10, required=True),
-        T("Transaction_Type", 1, required=True, allowed=("I", "C")),
-        D("Invoice_Date", required=True),
-        T("Terms_Code", 1),
-        T("Salesperson_Code", 3),
-        T("Sales_Tax_Code", 15),
+        *_AR_INVOICE_HEADER,
         N("Sales_Tax_Amount", 13),
         N("Retention_Percent", 6),
         YN("Print_Job_Address_Flag"),
