@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
-    def __init__(self, queues: str, concurrency: int, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, queues: str, concurrency: int, extra_env: dict[str, str] | None = None, app: str = "spectrum_sync"
+    ) -> None:
+        self.app = app  # a test may wrap the real app (tests/faults/poison_app.py) to inject a fault
         self.queues = queues
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
@@ -47,7 +50,7 @@ class WorkerProcess:
                 "-m",
                 "celery",
                 "-A",
-                "spectrum_sync",
+                self.app,
                 "worker",
                 "-Q",
                 self.queues,
