@@ -249,6 +249,10 @@ class SyncRecord(models.Model):
 
     # Work bookkeeping.
     attempt_count = models.PositiveIntegerField(default=0)
+    # Claims in a row whose worker stopped without an outcome (crash, out of memory, kill). At
+    # EXPORT_WORKER_LOSS_LIMIT the sweeper sets the record aside instead of feeding it to the next
+    # worker: a document that kills every worker that touches it must not take the service down.
+    lost_claims = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True)

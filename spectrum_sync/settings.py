@@ -231,6 +231,13 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message whose worker process died (crash, out-of-memory kill) is sent again with a retry count,
+# at most ``max_retries`` times (3 unless the task says otherwise), WORKER_LOST_RETRY_DELAY seconds
+# apart; after that it is dropped and logged instead of crashing workers forever (a poison
+# message). Exports are then set aside as failed, with the reason, for the accountant to see
+# (spectrum_sync/tasks.py, export_set_aside). Tasks that retry on purpose pass their own countdown.
+CELERY_TASK_RETRY_ON_WORKER_LOST = True
+CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": env_int("WORKER_LOST_RETRY_DELAY", 10, minimum=1)}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -268,6 +275,8 @@ EXPORT_BACKOFF_BASE_SECONDS = env_int("EXPORT_BACKOFF_BASE_SECONDS", 2, minimum=
 EXPORT_BACKOFF_CAP_SECONDS = env_int("EXPORT_BACKOFF_CAP_SECONDS", 900, minimum=1)
 # A pending record untouched this long is re-enqueued by the sweeper (its message was lost).
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 30, minimum=1)
+# A record whose worker stopped this many claims in a row (crash, kill) is set aside as failed.
+EXPORT_WORKER_LOSS_LIMIT = env_int("EXPORT_WORKER_LOSS_LIMIT", 3, minimum=1)
 
 # --- Imports ----------------------------------------------------------------------------------------
 # How long a poll's lease lasts before another may take over (a dead poll delays, never blocks).

@@ -6,7 +6,14 @@ polls, ``notify_*`` → notifications (spectrum_sync/celery.py).
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
+
+from billiard.exceptions import WorkerLostError
+from celery import Task, shared_task
+from celery.signals import task_failure
+
+logger = logging.getLogger(__name__)
 
 # --- exports (EXPORTS) -------------------------------------------------------------------------------
 
@@ -25,6 +32,14 @@ def export_result(record_id: int) -> bool:
     from spectrum_sync.exports.engine import post_result
 
     return post_result(record_id)
+
+
+@shared_task(name="spectrum_sync.tasks.export_set_aside", acks_late=True)
+def export_set_aside(record_id: int, deliveries: int) -> bool:
+    """Fail a record whose task message kept killing workers (see :func:`_dropped_after_worker_lost`)."""
+    from spectrum_sync.exports.engine import set_aside_undeliverable
+
+    return set_aside_undeliverable(record_id, deliveries)
 
 
 @shared_task(name="spectrum_sync.tasks.sweep_exports")
@@ -62,3 +77,26 @@ def dispatch_fanout(claims: list[list[int]], trigger: str = "schedule") -> int:
 
     enqueue_polls([(int(schedule_id), int(token)) for schedule_id, token in claims], trigger)
     return len(claims)
+
+
+# --- poison messages ------------------------------------------------------------------------------
+
+
+@task_failure.connect
+def _dropped_after_worker_lost(sender: Task | None = None, exception: BaseException | None = None, **info: Any) -> None:
+    """In the worker's main process: a message whose worker died on every delivery was dropped.
+
+    With CELERY_TASK_RETRY_ON_WORKER_LOST a message is sent again each time its pool process dies;
+    past the task's ``max_retries`` Celery gives up, acknowledges it and reports this failure. A
+    dropped export leaves its record pending, to be fed to workers again by the sweeper: set it
+    aside as failed instead, where the accountant sees why. Other tasks recover on their own (a
+    poll's lease expires and the next dispatch polls again), so they are only logged.
+    """
+    if sender is None or not isinstance(exception, WorkerLostError):
+        return
+    request = sender.request
+    args = list(info.get("args") or request.args or [])
+    deliveries = int(request.retries or 0) + 1
+    logger.critical("%s%s dropped: its worker process died on each of %d deliveries", sender.name, args, deliveries)
+    if sender.name == export_record.name and args:
+        export_set_aside.delay(int(args[0]), deliveries)

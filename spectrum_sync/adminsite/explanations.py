@@ -55,10 +55,21 @@ FIX_SCREENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "spectrum_job": ("Jobs mirrored from Spectrum", ("admin:spectrum_sync_mirrorrecord_changelist",)),
     "spectrum": ("Spectrum itself (the setting lives there)", ()),
     "platform": ("The document on the operations platform", ()),
+    "worker_logs": ("The worker logs (implementation staff)", ()),
 }
 
 RULES: tuple[Rule, ...] = (
-    # Our own codes first (the export engine's): CFG = setup incomplete, E = configuration, U = unexpected.
+    # Our own codes first (the export engine's): CFG = setup incomplete, E = configuration, U = unexpected,
+    # WORKER = set aside because workers kept dying on it.
+    Rule(
+        "WORKER",
+        "",
+        "",
+        "Our worker process stopped every time it worked on this document (a crash, running out of memory or "
+        "being killed), so it was set aside to keep other documents flowing. Nothing was entered twice. Ask "
+        "implementation staff to check the worker logs for this record; once the cause is fixed, retry it.",
+        "worker_logs",
+    ),
     Rule(
         "CFG",
         "",

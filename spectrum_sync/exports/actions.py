@@ -54,6 +54,7 @@ def retry(records_or_ids: Iterable[SyncRecord | int], user: Any, note: str = "")
             if record.status == SyncStatus.FAILED:
                 # A fresh budget of automatic tries for the fixed document.
                 changes["attempt_count"] = 0
+                changes["lost_claims"] = 0
             if record.transition(SyncStatus.PENDING, **changes):
                 count += 1
                 enqueue_on_commit(record.pk)

@@ -34,3 +34,8 @@ def backoff_cap_seconds() -> int:
 def stale_seconds() -> int:
     """A pending record untouched this long is re-enqueued by the sweeper (its message was lost)."""
     return _int("EXPORT_STALE_SECONDS", 30)
+
+
+def worker_loss_limit() -> int:
+    """Claims in a row lost with their worker before the record is set aside (a poison document)."""
+    return _int("EXPORT_WORKER_LOSS_LIMIT", 3)

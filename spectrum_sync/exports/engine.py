@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -55,6 +55,8 @@ Outcome = SyncAttempt.Outcome
 # Holds are told apart by their code: "M" waits for a master record (Spectrum's "missing"), "A" for
 # the connection's authorization (Spectrum's "abort"), "CFG" for incomplete mappings.
 HOLD_PARENT, HOLD_AUTHORIZATION, HOLD_CONFIGURATION = "M", "A", "CFG"
+# A record set aside because workers kept dying on it (a poison document), never Spectrum's code.
+WORKER_LOST = "WORKER"
 
 # What Spectrum says when a create meets a document that exists: after a lost answer this means
 # our first send went through.
@@ -343,7 +345,13 @@ def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None
             .exists()
         )
         if not owned or not record.transition(
-            status, lease_token="", lease_expires_at=None, platform_notified_at=None, **changes
+            # The claim ended with an outcome: the worker did not die on this record.
+            status,
+            lease_token="",
+            lease_expires_at=None,
+            platform_notified_at=None,
+            lost_claims=0,
+            **changes,
         ):
             raise LostLease
         if status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD):
@@ -566,15 +574,7 @@ def sweep(limit: int = 500) -> dict[str, int]:
     for record in exports.filter(status=SyncStatus.SENDING, lease_expires_at__lt=now).order_by("lease_expires_at")[
         :limit
     ]:
-        if record.transition(
-            SyncStatus.UNKNOWN,
-            lease_token="",
-            lease_expires_at=None,
-            next_attempt_at=now,
-            error_code="U",
-            error_message="The worker sending this stopped before Spectrum's answer was recorded; "
-            "Spectrum is checked before any resend",
-        ):
+        if _expire_lease(record, now):
             counts["expired"] += 1
     counts["released"] = _release_arrived_parents(exports, limit)
     stale = now - timedelta(seconds=conf.stale_seconds())
@@ -593,6 +593,73 @@ def sweep(limit: int = 500) -> dict[str, int]:
         enqueue_result(record_id)
         counts["results"] += 1
     return counts
+
+
+def _expire_lease(record: SyncRecord, now: datetime) -> bool:
+    """A worker took the record and stopped without an outcome (it died, or hung past its lease).
+
+    Usually the record goes to ``unknown``: Spectrum is checked before any resend. When workers
+    have now died on it EXPORT_WORKER_LOSS_LIMIT claims in a row, the document itself is the likely
+    cause (a poison document): it is set aside as failed instead, so it cannot take the next worker
+    down too; the accountant sees why, and a retry still checks Spectrum before sending.
+    """
+    lost = record.lost_claims + 1
+    if lost >= conf.worker_loss_limit():
+        with transaction.atomic():
+            if not record.transition(
+                SyncStatus.FAILED,
+                lease_token="",
+                lease_expires_at=None,
+                next_attempt_at=None,
+                lost_claims=lost,
+                platform_notified_at=None,
+                error_code=WORKER_LOST,
+                error_column="",
+                error_message=f"Set aside: the worker exporting this document stopped {lost} times in a row "
+                "(crashed, ran out of memory or was killed) before finishing. Spectrum is checked before "
+                "any resend, so retrying cannot enter it twice.",
+            ):
+                return False
+            _after_outcome(record, SyncStatus.FAILED)
+        logger.critical("record %s set aside: its worker stopped %d claims in a row", record.pk, lost)
+        return True
+    return record.transition(
+        SyncStatus.UNKNOWN,
+        lease_token="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        lost_claims=lost,
+        error_code="U",
+        error_message="The worker sending this stopped before Spectrum's answer was recorded; "
+        "Spectrum is checked before any resend",
+    )
+
+
+def set_aside_undeliverable(record_id: int, deliveries: int) -> bool:
+    """Its task message killed the worker ``deliveries`` times before the record was even claimed.
+
+    Celery drops such a message after its worker-lost retries (CELERY_TASK_RETRY_ON_WORKER_LOST);
+    the record would otherwise sit pending and be fed to workers again by the sweeper. A record
+    that is already being sent is left to the lease (``_expire_lease``).
+    """
+    record = SyncRecord.objects.filter(pk=record_id, direction=Direction.EXPORT).select_related("tenant").first()
+    if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
+        return False
+    with transaction.atomic():
+        if not record.transition(
+            SyncStatus.FAILED,
+            next_attempt_at=None,
+            platform_notified_at=None,
+            error_code=WORKER_LOST,
+            error_column="",
+            error_message=f"Set aside: the worker process picking up this document stopped {deliveries} times "
+            "(crashed, ran out of memory or was killed) before it could start. Spectrum is checked before any "
+            "resend, so retrying cannot enter it twice.",
+        ):
+            return False
+        _after_outcome(record, SyncStatus.FAILED)
+    logger.critical("record %s set aside: its task killed the worker %d times", record.pk, deliveries)
+    return True
 
 
 def _release_arrived_parents(exports: Any, limit: int) -> int:
