@@ -229,7 +229,16 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> st
 
 
 def _check_lease(record: SyncRecord, token: str) -> None:
-    if not SyncRecord.objects.filter(pk=record.pk, status=SyncStatus.SENDING, lease_token=token).exists():
+    """Before each call to Spectrum: still ours? Then the lease is renewed for another full term.
+
+    One conditional UPDATE does both, so a document of many calls (a job with its phases) keeps its
+    lease while it makes progress, and a worker that lost it stops before the next call.
+    """
+    until = timezone.now() + timedelta(seconds=conf.lease_seconds())
+    renewed = SyncRecord.objects.filter(pk=record.pk, status=SyncStatus.SENDING, lease_token=token).update(
+        lease_expires_at=until
+    )
+    if not renewed:
         raise LostLease
 
 

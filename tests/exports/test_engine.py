@@ -311,3 +311,61 @@ def test_sweeper_releases_a_hold_whose_parent_arrived_without_a_release_call(
     with django_capture_on_commit_callbacks(execute=True):
         assert engine.sweep()["released"] == 1
     assert run(record, django_capture_on_commit_callbacks).status == SyncStatus.SUCCEEDED
+
+
+def _die_holding_the_lease(record: SyncRecord) -> None:
+    """A worker claims the record and dies: its lease runs out and the sweeper finds it."""
+    assert record.claim(lease_seconds=60)
+    SyncRecord.objects.filter(pk=record.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    engine.sweep()
+    record.refresh_from_db()
+
+
+def test_a_document_its_workers_keep_dying_on_is_set_aside_and_the_platform_told(
+    ready: Tenant, wired: Wiring, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(django_settings, "EXPORT_WORKER_LOSS_LIMIT", 3)
+    record = submit(ready, invoice())
+    with django_capture_on_commit_callbacks(execute=True):
+        _die_holding_the_lease(record)
+        assert (record.status, record.lost_claims) == (SyncStatus.UNKNOWN, 1)
+        _die_holding_the_lease(record)
+        assert (record.status, record.lost_claims) == (SyncStatus.UNKNOWN, 2)
+        _die_holding_the_lease(record)
+    assert record.status == SyncStatus.FAILED
+    assert record.error_code == engine.WORKER_LOST and "stopped 3 times in a row" in record.error_message
+    assert wired.platform.statuses() == ["failed"]
+    assert engine.sweep()["enqueued"] == 0  # not fed to another worker
+    # The accountant retries once the cause is fixed: a fresh budget, and Spectrum gets it once.
+    assert actions.retry([record], None) == 1
+    record = run(record, django_capture_on_commit_callbacks)
+    assert (record.status, record.lost_claims) == (SyncStatus.SUCCEEDED, 0)
+    assert wired.spectrum.creates == {"invoice:INV1": 1}
+
+
+def test_one_lost_worker_is_forgiven_once_the_record_finishes(
+    ready: Tenant, wired: Wiring, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(django_settings, "EXPORT_WORKER_LOSS_LIMIT", 2)
+    wired.spectrum.faults = ["retryable"]
+    record = submit(ready, invoice())
+    _die_holding_the_lease(record)
+    record = run(record, django_capture_on_commit_callbacks)  # ends its claim normally: retry later
+    assert (record.status, record.lost_claims) == (SyncStatus.PENDING, 0)
+    _die_holding_the_lease(record)  # one more death is again only the first in a row
+    assert (record.status, record.lost_claims) == (SyncStatus.UNKNOWN, 1)
+
+
+def test_each_call_to_spectrum_renews_the_lease_and_a_lost_lease_stops_the_worker(
+    ready: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(django_settings, "EXPORT_LEASE_SECONDS", 120)
+    record = submit(ready, invoice())
+    token = record.claim(lease_seconds=5)
+    assert token
+    engine._check_lease(record, token)
+    record.refresh_from_db()
+    assert record.lease_expires_at is not None
+    assert record.lease_expires_at > timezone.now() + timedelta(seconds=100)
+    with pytest.raises(engine.LostLease):
+        engine._check_lease(record, "not-the-token")
