@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -25,7 +26,14 @@ from tests.workers import WorkerProcess
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
 SPECTRUM_FAULTS = ["none", "http500", "http503", "fault", "drop", "truncate_mid", "garbage", "reset_mid", "timeout"]
-PROCESS_FAULTS = ["none", "kill_worker", "terminate_worker", "drop_db_connections", "duplicate_delivery"]
+PROCESS_FAULTS = [
+    "none",
+    "kill_worker",
+    "terminate_worker",
+    "kill_pool_process",
+    "drop_db_connections",
+    "duplicate_delivery",
+]
 PER_ROUND = 3
 
 
@@ -33,6 +41,13 @@ def _plan(seed: int, round_no: int) -> tuple[list[str], str]:
     rng = random.Random(f"{seed}:{round_no}")
     spectrum = [rng.choice(SPECTRUM_FAULTS) for _ in range(PER_ROUND)]
     return [f for f in spectrum if f != "none"], rng.choice(PROCESS_FAULTS)
+
+
+def _kill_one_pool_process(worker: WorkerProcess) -> None:
+    assert worker.proc is not None
+    children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
+    if children:
+        os.kill(int(children[0]), signal.SIGKILL)
 
 
 def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int) -> WorkerProcess:
@@ -54,6 +69,8 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
         worker.stop()
         worker = fast_worker()
         worker.start()
+    elif process_fault == "kill_pool_process":
+        _kill_one_pool_process(worker)  # the main process stays: Celery re-sends what that process held
     elif process_fault == "drop_db_connections":
         _terminate_test_db_connections()
     elif process_fault == "duplicate_delivery":
