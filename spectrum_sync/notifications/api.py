@@ -9,7 +9,7 @@ never fail, block or roll back an export or a poll.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -197,10 +197,31 @@ def maybe_escalate(tenant: Tenant, rules: list[NotificationRule]) -> str:
     )
 
 
+def still_failing(tenant: Tenant, since: datetime) -> list[str]:
+    """Object types whose latest outcome since ``since`` is a failure.
+
+    A tenant has recovered only when every kind of work that failed has since gone through: an
+    invoice that succeeds while every job export still fails is not a recovery.
+    """
+    events = NotificationEvent.objects.filter(tenant=tenant, created_at__gte=since)
+    failed_types = set(events.filter(event__in=FAILURE_EVENTS).values_list("object_type", flat=True).distinct())
+    failing = []
+    for object_type in sorted(failed_types):
+        latest = (
+            events.filter(object_type=object_type, event__in=(*FAILURE_EVENTS, *CLEARING_EVENTS))
+            .order_by("-created_at", "-pk")
+            .values_list("event", flat=True)
+            .first()
+        )
+        if latest in FAILURE_EVENTS:
+            failing.append(object_type)
+    return failing
+
+
 def maybe_clear(tenant: Tenant, rules: list[NotificationRule], stored: NotificationEvent) -> str:
     """Close the open escalation, if any, and say that it has cleared."""
     escalation = Escalation.objects.filter(tenant=tenant, reason="failures", closed_at__isnull=True).first()
-    if escalation is None:
+    if escalation is None or still_failing(tenant, escalation.opened_at - escalation_window()):
         return ""
     now = timezone.now()
     closed = Escalation.objects.filter(pk=escalation.pk, closed_at__isnull=True).update(closed_at=now)

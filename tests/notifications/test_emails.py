@@ -189,6 +189,28 @@ def test_escalation_when_tenant_keeps_failing_then_recovered_when_it_clears(
     assert Escalation.objects.filter(closed_at__isnull=True).count() == 0
 
 
+def test_a_success_of_one_kind_does_not_clear_an_escalation_while_another_kind_keeps_failing(
+    tenant: Any, make_record: Any, make_rule: Any, smtp_server: SmtpServer, settings: Any
+) -> None:
+    settings.NOTIFY_ESCALATION_FAILURES = 3
+    make_rule(events=["failed"], delivery="digest", recipients="controller@acme.test")
+    for n in range(2):
+        notify_event(tenant, "failed", record=make_record(status="failed", error_message=f"Invalid GL {n}"))
+    notify_event(tenant, "failed", record=make_record(object_type="job", status="failed", error_message="Bad job"))
+    assert Escalation.objects.filter(closed_at__isnull=True).count() == 1
+    # Invoices go through again, jobs still fail: still escalated, no "recovered" email.
+    notify_event(tenant, "succeeded", record=make_record(status="succeeded"))
+    assert Escalation.objects.filter(closed_at__isnull=True).count() == 1
+    # Once a job goes through too, the tenant has recovered.
+    notify_event(tenant, "succeeded", record=make_record(object_type="job", status="succeeded"))
+    assert Escalation.objects.filter(closed_at__isnull=True).count() == 0
+    send_pending()
+    assert [m.subject.split(":")[0] for m in smtp_server.messages] == [
+        "[Spectrum Sync] Acme Mechanical keeps failing",
+        "[Spectrum Sync] Acme Mechanical has recovered",
+    ]
+
+
 def test_daily_digest_lists_succeeded_failed_and_held(
     tenant: Any, make_record: Any, make_rule: Any, smtp_server: SmtpServer
 ) -> None:
