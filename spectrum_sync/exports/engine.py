@@ -614,24 +614,8 @@ def _expire_lease(record: SyncRecord, now: datetime) -> bool:
     """
     lost = record.lost_claims + 1
     if lost >= conf.worker_loss_limit():
-        with transaction.atomic():
-            if not record.transition(
-                SyncStatus.FAILED,
-                lease_token="",
-                lease_expires_at=None,
-                next_attempt_at=None,
-                lost_claims=lost,
-                platform_notified_at=None,
-                error_code=WORKER_LOST,
-                error_column="",
-                error_message=f"Set aside: the worker exporting this document stopped {lost} times in a row "
-                "(crashed, ran out of memory or was killed) before finishing. Spectrum is checked before "
-                "any resend, so retrying cannot enter it twice.",
-            ):
-                return False
-            _after_outcome(record, SyncStatus.FAILED)
-        logger.critical("record %s set aside: its worker stopped %d claims in a row", record.pk, lost)
-        return True
+        what = f"the worker exporting this document stopped {lost} times in a row"
+        return _set_aside(record, what, "before finishing", lease_token="", lease_expires_at=None, lost_claims=lost)
     return record.transition(
         SyncStatus.UNKNOWN,
         lease_token="",
@@ -654,6 +638,16 @@ def set_aside_undeliverable(record_id: int, deliveries: int) -> bool:
     record = SyncRecord.objects.filter(pk=record_id, direction=Direction.EXPORT).select_related("tenant").first()
     if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
         return False
+    what = f"the worker process picking up this document stopped {deliveries} times"
+    return _set_aside(record, what, "before it could start")
+
+
+def _set_aside(record: SyncRecord, what: str, when: str, **changes: Any) -> bool:
+    """Fail a poison document with the reason, tell the platform and the rules; False if it moved."""
+    message = (
+        f"Set aside: {what} (crashed, ran out of memory or was killed) {when}. Spectrum is checked before "
+        "any resend, so retrying cannot enter it twice."
+    )
     with transaction.atomic():
         if not record.transition(
             SyncStatus.FAILED,
@@ -661,13 +655,12 @@ def set_aside_undeliverable(record_id: int, deliveries: int) -> bool:
             platform_notified_at=None,
             error_code=WORKER_LOST,
             error_column="",
-            error_message=f"Set aside: the worker process picking up this document stopped {deliveries} times "
-            "(crashed, ran out of memory or was killed) before it could start. Spectrum is checked before any "
-            "resend, so retrying cannot enter it twice.",
+            error_message=message,
+            **changes,
         ):
             return False
         _after_outcome(record, SyncStatus.FAILED)
-    logger.critical("record %s set aside: its task killed the worker %d times", record.pk, deliveries)
+    logger.critical("record %s set aside: %s", record.pk, what)
     return True
 
 
