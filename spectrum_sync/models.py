@@ -304,12 +304,13 @@ class SyncRecord(models.Model):
     def is_final(self) -> bool:
         return not ALLOWED_TRANSITIONS[self.status]
 
-    def transition(self, new_status: str, **changes: Any) -> bool:
+    def transition(self, new_status: str, *, expected: dict[str, Any] | None = None, **changes: Any) -> bool:
         """Move to ``new_status`` if the state machine allows it and nobody moved first.
 
         Raises :class:`IllegalTransition` for a move the machine forbids. Returns False when the
         row's status in the database is no longer the one this instance holds (another worker won);
         the instance is then refreshed. On success the instance reflects the new values.
+        ``expected`` adds conditions the row must still meet (``{"lease_token": token}``).
         """
         current = self.status
         if new_status not in ALLOWED_TRANSITIONS[current]:
@@ -318,15 +319,16 @@ class SyncRecord(models.Model):
         changes["updated_at"] = timezone.now()
         if new_status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.BYPASSED):
             changes.setdefault("finished_at", changes["updated_at"])
-        updated = SyncRecord.objects.filter(pk=self.pk, status=current).update(**changes)
+        updated = SyncRecord.objects.filter(pk=self.pk, status=current, **(expected or {})).update(**changes)
         if not updated:
             self.refresh_from_db()
             return False
         for field, value in changes.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(self, field, value)
-        if any(hasattr(v, "resolve_expression") for v in changes.values()):
-            self.refresh_from_db()
+        computed = [field for field, value in changes.items() if hasattr(value, "resolve_expression")]
+        if computed:
+            self.refresh_from_db(fields=computed)  # only those: cached relations (the tenant) stay
         return True
 
     def claim(self, lease_seconds: int = 300) -> str | None:

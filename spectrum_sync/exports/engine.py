@@ -102,7 +102,11 @@ def backoff_seconds(attempt: int) -> float:
 
 def process(record_id: int) -> str:
     """Export one record if it is due; returns what happened (for logs and tests)."""
-    record = SyncRecord.objects.select_related("tenant").filter(pk=record_id, direction=Direction.EXPORT).first()
+    record = (
+        SyncRecord.objects.select_related("tenant", "tenant__connection")
+        .filter(pk=record_id, direction=Direction.EXPORT)
+        .first()
+    )
     if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
         return "skipped"
     if record.next_attempt_at and record.next_attempt_at > timezone.now():
@@ -110,8 +114,9 @@ def process(record_id: int) -> str:
     tenant = record.tenant
     if not tenant.active:
         return "tenant-inactive"
-    connection = SpectrumConnection.objects.filter(tenant=tenant).first()
-    if connection is None:
+    try:
+        connection = tenant.connection  # loaded with the record, and kept for the client built later
+    except SpectrumConnection.DoesNotExist:
         return "no-connection"
     if _older_version_unfinished(record):
         # Versions of one document reach Spectrum in order (a job's update after its create).
@@ -348,14 +353,11 @@ def _reconcile(
 def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None:
     """Move a record we hold the lease of; raises LostLease if we no longer do."""
     with transaction.atomic():
-        owned = (
-            SyncRecord.objects.select_for_update()
-            .filter(pk=record.pk, status=SyncStatus.SENDING, lease_token=token)
-            .exists()
-        )
-        if not owned or not record.transition(
+        # One conditional UPDATE: still ours (status and lease token), and then locked until commit.
+        if not record.transition(
             # The claim ended with an outcome: the worker did not die on this record.
             status,
+            expected={"lease_token": token},
             lease_token="",
             lease_expires_at=None,
             platform_notified_at=None,
