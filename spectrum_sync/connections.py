@@ -32,6 +32,7 @@ def dx_config(connection: SpectrumConnection) -> DataExchangeConfig:
         verify_tls=connection.verify_tls,
         connect_timeout=float(settings.HTTP_CONNECT_TIMEOUT),
         read_timeout=float(settings.HTTP_READ_TIMEOUT),
+        reply_deadline=float(settings.SPECTRUM_REPLY_DEADLINE),
         tenant=connection.tenant.slug,
         allowed_hosts=tuple(settings.OUTBOUND_ALLOWED_HOSTS),
     )
@@ -73,6 +74,7 @@ def platform_client(tenant: Tenant) -> PlatformClient:
         tenant.platform_url.rstrip("/"),
         tenant.platform_signing_secret,
         timeout=(float(settings.HTTP_CONNECT_TIMEOUT), float(settings.HTTP_READ_TIMEOUT)),
+        reply_deadline=float(settings.PLATFORM_REPLY_DEADLINE),
         allowed_hosts=tuple(settings.OUTBOUND_ALLOWED_HOSTS),
         tenant=tenant.slug,
     )

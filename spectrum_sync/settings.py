@@ -294,6 +294,13 @@ NOTIFY_KEEP_DAYS = env_int("NOTIFY_KEEP_DAYS", 90, minimum=1)
 # --- Outbound HTTP -------------------------------------------------------------------------------
 HTTP_CONNECT_TIMEOUT = env_int("HTTP_CONNECT_TIMEOUT", 5, minimum=1)
 HTTP_READ_TIMEOUT = env_int("HTTP_READ_TIMEOUT", 60, minimum=1)
+# Seconds from sending a request to the last byte of its reply: the read timeout bounds each read,
+# not the reply, so a reply dripping in a byte at a time would hold a worker for ever. Keep it above
+# HTTP_READ_TIMEOUT (time to the first byte) and below EXPORT_LEASE_SECONDS (so a held worker gives
+# up before another may take its document over). A streamed Spectrum Get must instead keep up a
+# minimum pace, with this much slack (connectors/deadline.py), so a big healthy reply is not cut.
+SPECTRUM_REPLY_DEADLINE = env_int("SPECTRUM_REPLY_DEADLINE", 90, minimum=1)
+PLATFORM_REPLY_DEADLINE = env_int("PLATFORM_REPLY_DEADLINE", 90, minimum=1)
 # Never contact anything but these hosts when set (tests and the demo set it to loopback).
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS", [])
 

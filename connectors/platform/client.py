@@ -32,7 +32,11 @@ batches of ``batch_size``, batch ``n`` with delivery id ``f"{delivery_id}.{n}"``
 (:func:`batch_delivery_id`). The same call repeated with the same items therefore repeats the same
 delivery ids, and the platform stores nothing twice.
 
-**Retries.** 5xx, 408, 429, timeouts and connection errors are retried with exponential back-off
+**Deadline.** The platform's answer must be complete within ``reply_deadline`` seconds of sending
+the batch (connectors/deadline.py): the read timeout bounds each read, not the answer, so one that
+drips in a byte at a time would otherwise hold the worker for ever. Cut, it counts as a timeout.
+
+**Retries.** 5xx, 408, 429, timeouts (the deadline included) and connection errors are retried with exponential back-off
 and full jitter, waiting at least what ``Retry-After`` asks, within a per-batch budget of attempts
 and seconds (:class:`RetryPolicy`); then :class:`PlatformRetryableError`. Any other 4xx is
 permanent: :class:`PlatformRejected` with the platform's status and answer (redacted, truncated).
@@ -54,8 +58,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from connectors.deadline import DeadlineAdapter, ReplyWatch
 from connectors.platform.errors import (
     PlatformConfigurationError,
     PlatformError,
@@ -209,9 +213,11 @@ def _encode(payload: dict[str, Any]) -> bytes:
 class PlatformClient:
     """Delivers items to one tenant's platform URL. One instance per (worker process, tenant).
 
-    ``timeout`` is ``(connect, read)`` seconds or one number for both. ``allowed_hosts``, when not
+    ``timeout`` is ``(connect, read)`` seconds or one number for both; ``reply_deadline`` the
+    seconds from sending a batch to the last byte of the answer. ``allowed_hosts``, when not
     empty, is the only set of host names the client will contact. ``sleep`` is there so tests can
-    watch the back-off decisions; it defaults to :func:`time.sleep`.
+    watch the back-off decisions; it defaults to :func:`time.sleep`. A ``session`` passed in should
+    mount :class:`~connectors.deadline.DeadlineAdapter`, or a late answer is noticed only once it ends.
     """
 
     def __init__(
@@ -220,6 +226,7 @@ class PlatformClient:
         signing_secret: str,
         *,
         timeout: float | tuple[float, float] = (5.0, 30.0),
+        reply_deadline: float = 90.0,
         allowed_hosts: Iterable[str] = (),
         batch_size: int = 500,
         retry: RetryPolicy | None = None,
@@ -232,6 +239,7 @@ class PlatformClient:
         self.base_url = base_url.rstrip("/")
         self._secret = signing_secret
         self.timeout = timeout if isinstance(timeout, tuple) else (float(timeout), float(timeout))
+        self.reply_deadline = float(reply_deadline)
         self.allowed_hosts = frozenset(host.strip().lower() for host in allowed_hosts if host.strip())
         self.batch_size = batch_size
         self.retry = retry or RetryPolicy()
@@ -246,7 +254,8 @@ class PlatformClient:
     def _new_session() -> requests.Session:
         session = requests.Session()
         # Retries are ours (they must re-sign and respect the budget); urllib3 must not add its own.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
+        # DeadlineAdapter: an answer still arriving at its deadline can be cut (connectors/deadline.py).
+        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers["User-Agent"] = USER_AGENT
@@ -358,15 +367,34 @@ class PlatformClient:
             IDEMPOTENCY_HEADER: batch_id,
             **sign(self._secret, body),  # signed afresh per attempt: the timestamp must be current
         }
+        watch = ReplyWatch(self.reply_deadline)
         try:
-            response = self._session.post(url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
-        except requests.ConnectTimeout:
-            return _Answer(0, problem="connect timeout")
-        except requests.Timeout:
-            return _Answer(0, problem="read timeout (the platform may have stored it; the retry is idempotent)")
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return _Answer(0, problem=f"connection failed ({type(exc).__name__})")
+            with watch.sending():
+                response = self._session.post(
+                    url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+                )
+        except requests.RequestException as exc:
+            if not watch.finish():
+                return _Answer(0, problem=self._too_slow(watch))
+            if isinstance(exc, requests.ConnectTimeout):
+                return _Answer(0, problem="connect timeout")
+            if isinstance(exc, requests.Timeout):
+                return _Answer(0, problem="read timeout (the platform may have stored it; the retry is idempotent)")
+            if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+                return _Answer(0, problem=f"connection failed ({type(exc).__name__})")
+            raise
+        if not watch.finish():  # the answer ended, but perhaps only because we cut it
+            response.close()
+            return _Answer(0, problem=self._too_slow(watch))
         return _Answer(response.status_code, response.text, parse_retry_after(response.headers.get("Retry-After")))
+
+    @staticmethod
+    def _too_slow(watch: ReplyWatch) -> str:
+        return (
+            f"the platform's answer was still arriving after {watch.elapsed:.0f} s (the limit is "
+            f"{watch.seconds:g} s); the connection was closed (the platform may have stored it; "
+            "the retry is idempotent)"
+        )
 
     # --- words for logs and errors ---------------------------------------------------------------
 

@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 
+from connectors.deadline import DeadlineAdapter, ReplyWatch, timed_body
 from connectors.spectrum import layouts
 from connectors.spectrum.config import DataExchangeConfig
 from connectors.spectrum.errors import (
@@ -153,7 +154,8 @@ class SpectrumClient:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
+        # DeadlineAdapter: a reply still arriving at its deadline can be cut (connectors/deadline.py).
+        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.verify = self.config.verify_tls
@@ -447,24 +449,43 @@ class SpectrumClient:
     def _get_once(self, layout: Layout, params: Mapping[str, str]) -> Iterator[dict[str, str]]:
         # A fresh GUID per Get call (reference 1.5: "send empty GUID or a fresh uuid4 per call").
         elements = self._elements(layout, params, str(uuid.uuid4()))
+        # A Get reply may be big and healthy: it must keep a minimum pace rather than end by a fixed
+        # time (config.py, connectors/deadline.py); the time our caller spends on rows does not count.
+        watch = ReplyWatch(self.config.reply_deadline, min_rate=self.config.get_min_rate)
         resp = self._send(
-            layout.name, "POST", f"/ws/{layout.name}", data=build_envelope(layout.name, elements), stream=True
+            layout.name,
+            "POST",
+            f"/ws/{layout.name}",
+            data=build_envelope(layout.name, elements),
+            stream=True,
+            watch=watch,
         )
         with resp:
             try:
-                yield from iter_rows(resp.iter_content(chunk_size=256 * 1024), max_bytes=self._max_reply_bytes)
-            except UnreadableReply as exc:
-                if exc.clean_cut:
-                    # The documented quirk: closing tags cut off after the last complete row.
-                    logger.info("spectrum %s reply truncated after %d complete rows; accepted", layout.name, exc.rows)
-                    return
-                raise SpectrumBadReply(f"unreadable reply: {exc}", service=layout.name) from None
-            except HostileReply as exc:
-                raise SpectrumBadReply(f"hostile reply refused: {exc}", service=layout.name) from None
-            except SoapFault as exc:
-                raise _fault_error(layout.name, exc) from None
-            except requests.RequestException as exc:
-                raise SpectrumRetryableError(f"reply interrupted: {type(exc).__name__}", service=layout.name) from None
+                yield from self._parse_get(layout.name, resp, watch)
+            finally:
+                on_time = watch.finish()
+            if not on_time:
+                # Even a reply that seemed to end well: the end may be the cut we made.
+                raise self._too_slow(layout.name, watch, put=False)
+
+    def _parse_get(self, service: str, resp: requests.Response, watch: ReplyWatch) -> Iterator[dict[str, str]]:
+        try:
+            yield from iter_rows(timed_body(resp.raw, watch), max_bytes=self._max_reply_bytes)
+        except (UnreadableReply, requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if watch.expired:
+                raise self._too_slow(service, watch, put=False) from None
+            if isinstance(exc, UnreadableReply) and exc.clean_cut:
+                # The documented quirk: closing tags cut off after the last complete row.
+                logger.info("spectrum %s reply truncated after %d complete rows; accepted", service, exc.rows)
+                return
+            if isinstance(exc, UnreadableReply):
+                raise SpectrumBadReply(f"unreadable reply: {exc}", service=service) from None
+            raise SpectrumRetryableError(f"reply interrupted: {type(exc).__name__}", service=service) from None
+        except HostileReply as exc:
+            raise SpectrumBadReply(f"hostile reply refused: {exc}", service=service) from None
+        except SoapFault as exc:
+            raise _fault_error(service, exc) from None
 
     def _raise_for_get_error(self, service: str, row: Mapping[str, str]) -> None:
         """Error rows of a Get (reference 1.4): A/E on the Authorization ID or company is an
@@ -588,9 +609,14 @@ class SpectrumClient:
         put: bool = False,
         rest_company: str = "",
         auth: bool = True,
+        watch: ReplyWatch | None = None,
     ) -> requests.Response:
         """Send one request; translate transport and HTTP failures. ``put`` marks a request that
-        may change Spectrum: once it may have left, a failure is an unknown outcome."""
+        may change Spectrum: once it may have left, a failure is an unknown outcome.
+
+        The reply must be complete within ``config.reply_deadline`` (connectors/deadline.py). A
+        streamed request passes its own ``watch``, which the caller finishes once it has read the
+        body; otherwise the whole reply is read here, under a fixed deadline."""
         headers: dict[str, str] = {}
         if path.startswith("/ws/"):
             headers["Content-Type"] = "text/xml; charset=utf-8"
@@ -598,37 +624,27 @@ class SpectrumClient:
         if auth:
             headers.update(self._auth_headers(rest_company, soap=path.startswith("/ws/")))
         started = time.monotonic()
+        watch = watch or ReplyWatch(self.config.reply_deadline)
         for retry_auth in (True, False):
             try:
-                resp = self._session.request(
-                    method,
-                    f"{self.base_url}{path}",
-                    data=data,
-                    json=json_body,
-                    params=params,
-                    headers=headers,
-                    stream=stream,
-                    timeout=(self.config.connect_timeout, self.config.read_timeout),
-                    allow_redirects=False,
-                )
-            except requests.ConnectTimeout as exc:
-                raise SpectrumRetryableError(f"could not connect: {type(exc).__name__}", service=service) from None
-            except requests.ReadTimeout:
-                self._log(service, started, "timeout")
-                if put:
-                    raise SpectrumUnknownOutcome("no reply within the read timeout", service=service) from None
-                raise SpectrumRetryableError("no reply within the read timeout", service=service) from None
-            except requests.ConnectionError as exc:
-                self._log(service, started, "connection error")
-                if put and not _refused(exc):
-                    raise SpectrumUnknownOutcome("connection lost before the reply", service=service) from None
-                raise SpectrumRetryableError(f"connection failed: {type(exc).__name__}", service=service) from None
+                with watch.sending():
+                    resp = self._session.request(
+                        method,
+                        f"{self.base_url}{path}",
+                        data=data,
+                        json=json_body,
+                        params=params,
+                        headers=headers,
+                        stream=stream,
+                        timeout=(self.config.connect_timeout, self.config.read_timeout),
+                        allow_redirects=False,
+                    )
             except requests.RequestException as exc:
-                # e.g. a chunked body cut off while it was read: the request had been sent.
-                self._log(service, started, "broken reply")
-                if put:
-                    raise SpectrumUnknownOutcome(f"reply broken: {type(exc).__name__}", service=service) from None
-                raise SpectrumRetryableError(f"reply broken: {type(exc).__name__}", service=service) from None
+                watch.finish()
+                if watch.expired:
+                    self._log(service, started, "too slow")
+                    raise self._too_slow(service, watch, put=put) from None
+                self._raise_for_transport(service, started, exc, put=put)
             if resp.status_code == 401 and retry_auth and self.config.auth_mode == "enhanced" and auth:
                 resp.close()
                 with self._token_lock:
@@ -637,15 +653,68 @@ class SpectrumClient:
                 continue
             break
         self._log(service, started, str(resp.status_code))
-        self._raise_for_status(service, resp, put=put)
+        try:
+            self._raise_for_status(service, resp, put=put)
+        except SpectrumError:
+            watch.finish()
+            raise
+        if not stream and not watch.finish():
+            # The whole reply was read here; if the timer cut it, what we hold may be partial.
+            resp.close()
+            raise self._too_slow(service, watch, put=put)
         return resp
+
+    def _too_slow(self, service: str, watch: ReplyWatch, *, put: bool) -> SpectrumError:
+        """The deadline passed while the reply was still arriving; we closed the connection."""
+        what = f"Spectrum's reply was still arriving after {watch.elapsed:.0f} s"
+        if watch.min_rate:
+            limit = (
+                f"too slowly: {_size(watch.received_bytes)} so far, and a Get must keep up "
+                f"{_size(int(watch.min_rate))} a second, with {watch.seconds:g} s of slack"
+            )
+        else:
+            limit = f"the limit is {watch.seconds:g} s"
+        if put:
+            return SpectrumUnknownOutcome(
+                f"{what} ({limit}); the connection was closed. Spectrum may have applied the request, "
+                "so it is looked up before anything is sent again",
+                service=service,
+            )
+        return SpectrumRetryableError(
+            f"{what} ({limit}); the connection was closed and the read will be tried again", service=service
+        )
+
+    def _raise_for_transport(
+        self, service: str, started: float, exc: requests.RequestException, *, put: bool
+    ) -> NoReturn:
+        """Translate a failure of the request itself (no usable reply) into the error taxonomy."""
+        if isinstance(exc, requests.ConnectTimeout):
+            raise SpectrumRetryableError(f"could not connect: {type(exc).__name__}", service=service) from None
+        if isinstance(exc, requests.ReadTimeout):
+            self._log(service, started, "timeout")
+            if put:
+                raise SpectrumUnknownOutcome("no reply within the read timeout", service=service) from None
+            raise SpectrumRetryableError("no reply within the read timeout", service=service) from None
+        if isinstance(exc, requests.ConnectionError):
+            self._log(service, started, "connection error")
+            if put and not _refused(exc):
+                raise SpectrumUnknownOutcome("connection lost before the reply", service=service) from None
+            raise SpectrumRetryableError(f"connection failed: {type(exc).__name__}", service=service) from None
+        # e.g. a chunked body cut off while it was read: the request had been sent.
+        self._log(service, started, "broken reply")
+        if put:
+            raise SpectrumUnknownOutcome(f"reply broken: {type(exc).__name__}", service=service) from None
+        raise SpectrumRetryableError(f"reply broken: {type(exc).__name__}", service=service) from None
 
     def _raise_for_status(self, service: str, resp: requests.Response, *, put: bool) -> None:
         status = resp.status_code
         if status < 400 or (status == 500 and _is_xml(resp)) or (status == 400 and _is_json(resp)):
             return  # SOAP faults come with 500; REST batches report per-document errors with 400
         # At most 4 KB of the body, even from a streamed reply: enough to explain, never a flood.
-        head = next(resp.iter_content(4096), b"")
+        try:
+            head = next(resp.iter_content(4096), b"")
+        except requests.RequestException:
+            head = b""  # the status says enough
         detail = self._redacted(head.decode("utf-8", "replace") if isinstance(head, bytes) else str(head))
         resp.close()
         if status in (401, 403):
@@ -721,6 +790,14 @@ def _refused(exc: requests.ConnectionError) -> bool:
     """Connection refused / name not resolved: the request never left."""
     text = repr(exc)
     return any(s in text for s in ("Connection refused", "NewConnectionError", "Name or service not known"))
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / 1024 / 1024:.1f} MB"
 
 
 def _is_xml(resp: requests.Response) -> bool:

@@ -24,6 +24,14 @@ class DataExchangeConfig:
     verify_tls: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
+    # Seconds from sending a request to the last byte of its reply (connectors/deadline.py): the
+    # read timeout bounds each socket read, so without this a reply that drips in a byte at a time
+    # holds the worker for ever. Below the export lease (120 s) so a held worker gives up before
+    # another may take its document over; above the read timeout, which bounds the first byte.
+    reply_deadline: float = 90.0
+    # A streamed Get instead must keep up get_min_rate bytes a second, with reply_deadline seconds
+    # of slack (connectors/deadline.py): a big healthy reply is never cut, a drip is.
+    get_min_rate: float = 16 * 1024
     tenant: str = ""  # for logs only
     allowed_hosts: tuple[str, ...] = ()  # when non-empty, refuse any other host
 

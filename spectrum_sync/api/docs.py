@@ -7,15 +7,36 @@ for the static files to be found.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.templatetags.static import static
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 def sidecar(path: str) -> str:
     return static(f"drf_spectacular_sidecar/{path}")
 
 
-class LocalSwaggerView(SpectacularSwaggerView):
+class JSONErrors(APIView):
+    """A page that is YAML or HTML still answers its errors (405, 401...) in JSON, like the rest of
+    the API; without this DRF renders the error with the page's own renderer."""
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        if getattr(response, "exception", False):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class LocalSchemaView(JSONErrors, SpectacularAPIView):
+    pass
+
+
+class LocalSwaggerView(JSONErrors, SpectacularSwaggerView):
     @staticmethod
     def _swagger_ui_resource(filename: str) -> str:
         return sidecar(f"swagger-ui-dist/{filename}")
@@ -25,7 +46,7 @@ class LocalSwaggerView(SpectacularSwaggerView):
         return sidecar("swagger-ui-dist/favicon-32x32.png")
 
 
-class LocalRedocView(SpectacularRedocView):
+class LocalRedocView(JSONErrors, SpectacularRedocView):
     @staticmethod
     def _redoc_standalone() -> str:
         return sidecar("redoc/bundles/redoc.standalone.js")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from django.urls import path, re_path
 
-from spectrum_sync.api.docs import LocalRedocView, LocalSwaggerView
-from spectrum_sync.api.views import VIEWS, SyncRecordView
+from spectrum_sync.api.docs import LocalRedocView, LocalSchemaView, LocalSwaggerView
+from spectrum_sync.api.views import VIEWS, SyncRecordView, not_found
 
 app_name = "api"
 
 urlpatterns = [
     *(path(f"v1/{name}/", view.as_view(), name=name) for name, view in VIEWS.items()),
     path("v1/sync-records/<int:pk>/", SyncRecordView.as_view(), name="sync-record"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", LocalSchemaView.as_view(), name="schema"),
     path("docs/", LocalSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", LocalRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: anything else under /api/ is a JSON 404, never Django's HTML page.
+    re_path(r"", not_found, name="not-found"),
 ]

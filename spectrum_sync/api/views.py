@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -125,3 +127,21 @@ class SyncRecordView(TenantAPIView):
             SyncRecord.objects.filter(tenant=self.tenant(request), direction=Direction.EXPORT), pk=pk
         )
         return Response(SyncRecordSerializer(record).data)
+
+
+@csrf_exempt  # nothing is done here; a POST to a mistyped path must get this answer, not a CSRF page
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any path under /api/ that no view takes, with any method: DRF's JSON 404, not Django's HTML.
+
+    It stands last in the API's URLs, so it also takes a path that lacks only its trailing slash
+    (Django's APPEND_SLASH cannot redirect a POST without losing its body): the answer says so.
+    """
+    body = {"detail": "Not found."}
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not-found":
+            body["hint"] = f"Did you mean {request.path}/ (with the trailing slash)?"
+    return JsonResponse(body, status=404)

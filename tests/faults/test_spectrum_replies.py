@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from spectrum_sync.models import SyncRecord, SyncStatus
+from spectrum_sync.models import SyncAttempt, SyncRecord, SyncStatus
 from tests.exports.test_flow import Exports, wait_for
+from tests.faults.conftest import fast_worker
 from tests.faults.invariants import assert_all
 from tests.workers import WorkerProcess
 
@@ -62,4 +63,30 @@ def test_invoice_survives_spectrum_fault(
     record = succeeded(record_id)
     assert exports.spectrum.accepted("customer/invoice") == {f"DC1|{number}": 1}
     assert record.attempts.exists()
+    assert_all([record_id], exports.spectrum, exports.db.store, exports.tenant)
+
+
+def test_dripping_reply_is_cut_at_the_deadline_and_the_invoice_reconciled_not_resent(exports: Exports) -> None:
+    # Spectrum applies the invoice, then sends its reply 4 bytes a second: ~2 minutes to the end,
+    # and never 2 s without a byte, so the worker's read timeout (HTTP_READ_TIMEOUT=2) never fires.
+    deadline = 3
+    worker = fast_worker(SPECTRUM_REPLY_DEADLINE=str(deadline))
+    worker.start()
+    try:
+        exports.spectrum.set_faults(services=["customer/invoice"], queue=["drip"], drip_bytes=4, drip_seconds=1.0)
+        record_id = exports.post("ar-invoices", exports.invoice("FT010"))
+        record = succeeded(record_id)
+    finally:
+        worker.stop()
+    counters = exports.spectrum.counters()
+    assert counters["accepted"]["customer/invoice"] == {"DC1|FT010": 1}
+    assert counters["requests"]["customer/invoice"] == 1  # looked up, never sent again
+    [drip] = counters["drips"]
+    assert drip["completed"] is False  # the worker hung up...
+    assert drip["seconds"] < deadline + 1.5  # ...at its deadline, not when the drip ended
+    attempts = list(record.attempts.order_by("number").values_list("outcome", "duration_ms", "error_message"))
+    assert [outcome for outcome, _, _ in attempts] == [SyncAttempt.Outcome.UNKNOWN, SyncAttempt.Outcome.FOUND]
+    _, held_ms, message = attempts[0]
+    assert held_ms < (deadline + 1.5) * 1000
+    assert f"Spectrum's reply was still arriving after {deadline} s" in message
     assert_all([record_id], exports.spectrum, exports.db.store, exports.tenant)

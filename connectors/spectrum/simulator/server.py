@@ -8,10 +8,16 @@ Routes (reference 1.2, 2.14):
   ``/purchaseOrder/PackingList``: REST with Basic (``Company_Code:Authorization_ID``) or Bearer.
 - ``POST /connect/token``, ``POST /secretRotation``: Enhanced Authentication.
 - ``/_sim/...``: knobs for tests and benchmarks, never part of Spectrum:
-  ``POST /_sim/faults`` (rate, kinds, services, queue, latency_ms, timeout_seconds, seed),
+  ``POST /_sim/faults`` (rate, kinds, services, queue, latency_ms, timeout_seconds, seed, and for
+  the ``drip`` kind drip_bytes, drip_seconds, drip_after_bytes: after the request is processed the
+  whole reply, status line and headers included, goes out ``drip_bytes`` at a time with a pause of
+  ``drip_seconds`` after each piece, the first ``drip_after_bytes`` at full speed; read to the end it
+  is a valid reply; the thread stops when the client hangs up),
   ``POST /_sim/config`` (row_cap, guid_timeout_seconds, server_version, token_lifetime_seconds,
   rotation_days, ar_window_days_back / ahead, advance_clock_seconds), ``GET /_sim/counters``,
   ``POST /_sim/reset``, ``POST /_sim/auth`` (add or replace an Authorization ID), ``GET /_sim/health``.
+  The counters include ``drips``: per dripped reply its path, seconds, bytes sent and whether the
+  client read it to the end (``completed``) or hung up first.
 """
 
 from __future__ import annotations
@@ -121,6 +127,30 @@ def hostile_huge(size_mb: int = 200) -> Iterator[bytes]:
     yield ("</Name></response></returnData></returnArray>" + ENVELOPE_TAIL).encode()
 
 
+class _DripWriter:
+    """Stands in for the handler's ``wfile`` during a "drip" fault: every write goes out a few
+    bytes at a time with a pause after each piece, after ``fast`` bytes at full speed."""
+
+    def __init__(self, raw: Any, piece: int, pause: float, fast: int) -> None:
+        self.raw, self.piece, self.pause, self.fast = raw, max(1, piece), pause, fast
+        self.sent = 0
+        self.started = time.monotonic()
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            part = view[: self.fast - self.sent] if self.sent < self.fast else view[: self.piece]
+            self.raw.write(part)  # raises BrokenPipe / ConnectionReset once the client hung up
+            self.sent += len(part)
+            view = view[len(part) :]
+            if self.sent > self.fast:
+                time.sleep(self.pause)
+        return len(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
 class _Reply(Exception):
     """Short-circuit a handler with a complete HTTP answer."""
 
@@ -178,6 +208,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:
+            # The client hung up (reset) between two requests of a kept-alive connection, e.g. after
+            # closing a reply it stopped reading: nothing to answer, nothing to report.
+            self.close_connection = True
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _read_body(self) -> None:
@@ -214,6 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
         latency = self.sim.state.faults.latency_ms
         if latency and not path.startswith("/_sim/"):
             time.sleep(latency / 1000)
+        hung_up = False
         try:
             self._read_body()
             if path.startswith("/_sim/"):
@@ -233,12 +272,30 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 raise _json(404, {"error": f"no such service {path}"})
         except _Reply as reply:
-            self._send(reply.status, reply.body, reply.content_type)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+            try:
+                self._send(reply.status, reply.body, reply.content_type)
+            except ConnectionError:
+                hung_up = True
+        except ConnectionError:  # the client hung up (BrokenPipe, ConnectionReset...): stop quietly
+            hung_up = True
         except Exception:
             logger.exception("simulator error on %s", path)
             self._send(500, b'{"error": "simulator error"}', "application/json")
+        finally:
+            self._end_drip(path, completed=not hung_up)
+        if hung_up:
+            self.close_connection = True
+
+    def _start_drip(self) -> None:
+        f = self.sim.state.faults
+        self.wfile = _DripWriter(self.wfile, f.drip_bytes, f.drip_seconds, f.drip_after_bytes)  # type: ignore[assignment]
+
+    def _end_drip(self, path: str, *, completed: bool) -> None:
+        writer = self.wfile
+        if isinstance(writer, _DripWriter):
+            self.wfile = writer.raw
+            seconds = time.monotonic() - writer.started
+            self.sim.state.count_drip(path, seconds, writer.sent, completed=completed)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -388,6 +445,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop":
             self.close_connection = True
             return True
+        if fault == "drip":
+            self._start_drip()
+            return False  # the usual reply follows, slowly
         if fault == "garbage":
             self._send(200, GARBAGE, "text/html")
             return True

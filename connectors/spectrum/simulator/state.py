@@ -30,6 +30,7 @@ FAULT_KINDS = (
     "truncate_mid",  # after processing: cut in the middle of a row
     "garbage",  # after processing: an HTML error page instead of XML
     "reset_mid",  # after processing: part of the body, then the connection is closed
+    "drip",  # after processing: the whole reply, valid, but drip_bytes at a time every drip_seconds
     "hostile_xxe",  # a reply with an external entity pointing at a local file
     "hostile_bomb",  # entity expansion bomb
     "hostile_huge",  # a 200 MB text node
@@ -74,6 +75,9 @@ class Faults:
     queue: list[str] = field(default_factory=list)  # deterministic: the next matching requests
     latency_ms: int = 0
     timeout_seconds: float = 3.0
+    drip_bytes: int = 16  # "drip": bytes per piece
+    drip_seconds: float = 0.5  # "drip": pause after each piece
+    drip_after_bytes: int = 0  # "drip": bytes sent at full speed first (0: the headers drip too)
     seed: int | None = None
 
 
@@ -109,6 +113,7 @@ class SimulatorState:
         self.accepted: dict[str, Counter[str]] = defaultdict(Counter)
         self.requests: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
+        self.drips: list[dict[str, Any]] = []
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -214,6 +219,10 @@ class SimulatorState:
                     unknown = [k for k in value if k not in FAULT_KINDS]
                     if unknown:
                         raise ValueError(f"unknown fault kinds {unknown}")
+                if name in ("drip_bytes", "drip_after_bytes", "drip_seconds"):
+                    value = type(getattr(self.faults, name))(value)
+                    if value < 0 or (name == "drip_bytes" and value < 1):
+                        raise ValueError(f"{name} must be positive")
                 setattr(self.faults, name, value)
             if "seed" in knobs and knobs["seed"] is not None:
                 self._random.seed(knobs["seed"])
@@ -251,12 +260,21 @@ class SimulatorState:
         with self.lock:
             self.accepted[service][key] += 1
 
+    def count_drip(self, path: str, seconds: float, sent: int, *, completed: bool) -> None:
+        """One dripped reply: how long it dripped, how much, and whether the client read it all
+        (False: the client hung up first)."""
+        with self.lock:
+            entry = {"path": path, "seconds": round(seconds, 3), "bytes": sent, "completed": completed}
+            self.drips.append(entry)
+            del self.drips[:-1000]  # a long-running simulator keeps the last ones
+
     def counters(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "accepted": {service: dict(keys) for service, keys in self.accepted.items()},
                 "requests": dict(self.requests),
                 "faults_injected": dict(self.faults_injected),
+                "drips": [dict(d) for d in self.drips],
             }
 
     def reset(self) -> None:
@@ -264,6 +282,7 @@ class SimulatorState:
             self.accepted.clear()
             self.requests.clear()
             self.faults_injected.clear()
+            self.drips.clear()
             self.faults = Faults()
             self.config = Config()
             self.clock_offset = 0.0
