@@ -34,7 +34,8 @@ Handle API (stable; the IMPORTS, EXPORTS and NOTIFICATIONS tests rely on it):
   all three *before* anything is written; ``timeout`` (reply after ``timeout_seconds``), ``drop``
   (connection closed), ``truncate`` (closing tags cut after the last row: Spectrum's quirk),
   ``truncate_mid``, ``garbage`` (HTML), ``reset_mid`` (part of the body, then the connection
-  closes), all *after* the Put was applied; ``hostile_xxe``,
+  closes), ``drip`` (the whole reply, ``drip_bytes`` at a time with ``drip_seconds`` pauses, after
+  ``drip_after_bytes`` sent at full speed), all *after* the Put was applied; ``hostile_xxe``,
   ``hostile_bomb``, ``hostile_huge`` (200 MB text node).
 - ``.configure(row_cap=500, guid_timeout_seconds=86400, server_version="2.0",
   token_lifetime_seconds=3600, rotation_days=30, ar_window_days_back=365, ar_window_days_ahead=60,

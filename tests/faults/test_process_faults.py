@@ -58,7 +58,7 @@ def test_worker_killed_after_spectrum_accepted_before_our_update(
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     # Spectrum applies the Put, then holds its reply 20 s; the worker waits (read timeout 60 s) and is killed.
     exports.spectrum.set_faults(queue=["timeout"], timeout_seconds=20.0, services=["customer/invoice"])
-    worker = fast_worker(HTTP_READ_TIMEOUT="60")
+    worker = fast_worker(HTTP_READ_TIMEOUT="60", SPECTRUM_REPLY_DEADLINE="90")
     worker.start()
     try:
         record_id = exports.post("ar-invoices", exports.invoice("FP002"))

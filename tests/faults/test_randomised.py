@@ -25,7 +25,18 @@ from tests.workers import WorkerProcess
 
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
-SPECTRUM_FAULTS = ["none", "http500", "http503", "fault", "drop", "truncate_mid", "garbage", "reset_mid", "timeout"]
+SPECTRUM_FAULTS = [
+    "none",
+    "http500",
+    "http503",
+    "fault",
+    "drop",
+    "truncate_mid",
+    "garbage",
+    "reset_mid",
+    "timeout",
+    "drip",
+]
 PROCESS_FAULTS = [
     "none",
     "kill_worker",
