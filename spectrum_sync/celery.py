@@ -1,5 +1,8 @@
 """The Celery app. Queues: ``exports`` (latency-sensitive), ``polls`` (bulk), ``notifications``.
 
+Each worker also consumes its own direct queue (``<hostname>.dq2``), where its liveness watchdog
+sends canaries to itself (spectrum_sync/liveness.py).
+
 Worker: ``celery -A spectrum_sync worker -Q exports,polls,notifications``
 Beat:   ``celery -A spectrum_sync beat`` (django-celery-beat's database scheduler)
 """
@@ -8,6 +11,8 @@ import os
 
 from celery import Celery
 from kombu import Exchange, Queue
+
+from spectrum_sync.liveness import LivenessStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spectrum_sync.settings")
 
@@ -23,4 +28,7 @@ app.conf.task_routes = {
     "spectrum_sync.tasks.dispatch_*": {"queue": "polls"},
     "spectrum_sync.tasks.notify_*": {"queue": "notifications"},
 }
+# A queue per worker, for the canaries of its liveness watchdog.
+app.conf.worker_direct = True
+app.steps["worker"].add(LivenessStep)
 app.autodiscover_tasks()

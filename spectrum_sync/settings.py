@@ -221,12 +221,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # exchange tables (kombu's default: ./control)
         "store_processed": False,
     }
 else:
     # Longer than any task may run (see CELERY_TASK_TIME_LIMIT), so Redis never hands a running
     # task to a second worker; long waits live in the database, not in ETA messages.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60),
+        # After a failover, or a firewall forgetting a connection, a socket can stay open with
+        # nobody behind it. kombu drops a consumer connection whose BRPOP reply is this many
+        # seconds overdue (and redis-py pings a connection idle this long before using it) ...
+        "health_check_interval": env_int("CELERY_BROKER_HEALTH_CHECK_INTERVAL", 10, minimum=1),
+        # ... and no command waits longer than this for its reply: a publish from a web request,
+        # or the worker's own heartbeat, which blocks the worker's whole loop while it waits.
+        "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 10, minimum=2),
+        "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 10, minimum=1),
+        "socket_keepalive": True,
+    }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -265,6 +277,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "notify-prune": {"task": "spectrum_sync.tasks.notify_prune", "schedule": crontab(minute=15, hour=4)},
 }
+
+# --- Worker liveness (spectrum_sync/liveness.py) --------------------------------------------------
+# Each worker sends itself a canary task every INTERVAL seconds; one that waited TIMEOUT seconds
+# while the worker had a free slot means it stopped consuming, and it restarts itself. A restart
+# still not done RESTART_GRACE seconds after its last running task ended becomes an exit, code 70.
+WORKER_LIVENESS_ENABLED = env_bool("WORKER_LIVENESS_ENABLED", True)
+WORKER_LIVENESS_INTERVAL = env_int("WORKER_LIVENESS_INTERVAL", 30, minimum=1)
+WORKER_LIVENESS_TIMEOUT = env_int("WORKER_LIVENESS_TIMEOUT", 90, minimum=2)
+WORKER_LIVENESS_RESTART_GRACE = env_int("WORKER_LIVENESS_RESTART_GRACE", 30, minimum=1)
+if WORKER_LIVENESS_TIMEOUT < 2 * WORKER_LIVENESS_INTERVAL:
+    raise ImproperlyConfigured(
+        "WORKER_LIVENESS_TIMEOUT must be at least twice WORKER_LIVENESS_INTERVAL "
+        f"(got {WORKER_LIVENESS_TIMEOUT} and {WORKER_LIVENESS_INTERVAL})"
+    )
 
 # --- Exports ----------------------------------------------------------------------------------------
 # A worker owns a record it is sending for this long; after that the sweeper reconciles it.

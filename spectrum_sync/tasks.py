@@ -79,6 +79,14 @@ def dispatch_fanout(claims: list[list[int]], trigger: str = "schedule") -> int:
     return len(claims)
 
 
+# --- worker liveness (spectrum_sync/liveness.py) ------------------------------------------------------
+
+
+@shared_task(name="spectrum_sync.tasks.liveness_canary", acks_late=False)
+def liveness_canary(hostname: str) -> None:
+    """Nothing to do: the worker's watchdog saw the message arrive, which is all it asks."""
+
+
 # --- poison messages ------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         self.log = self.log_path.open("ab")
+        self.log_start = self.log.tell()  # the tests of one run share the log file
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -99,6 +100,12 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def own_output(self) -> str:
+        """What this worker logged since it was started (it keeps its log across an in-place restart)."""
+        with self.log_path.open("rb") as log:
+            log.seek(getattr(self, "log_start", 0))
+            return log.read().decode(errors="replace")
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """Run the whole service in the foreground: web admin, worker, beat (and the simulators).
 
-Ctrl-C (or SIGTERM) stops every process cleanly; if one process dies, the others are stopped too.
+Ctrl-C (or SIGTERM) stops every process cleanly. The worker and beat are restarted when they exit,
+after a back-off of 1 s, doubling up to 30 s while they keep failing (the worker exits with code 70
+when its liveness watchdog finds it stuck and it cannot restart in place; spectrum_sync/liveness.py).
+If any other process (the web server, a simulator) exits, the others are stopped too.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +59,78 @@ def stack_commands(
     ]
 
 
+RESTARTED = frozenset({"worker", "beat"})
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+RAN_WELL = 60.0  # a process that ran this long before exiting starts again from the first back-off
+
+
+class Child:
+    def __init__(self, name: str, cmd: list[str]) -> None:
+        self.name, self.cmd = name, cmd
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.backoff = BACKOFF_FIRST
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        # Own process group: Ctrl-C reaches us once, and we stop the children in order.
+        self.proc = subprocess.Popen(self.cmd, env=os.environ.copy(), start_new_session=True)  # noqa: S603
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+
+class Supervisor:
+    """Start the processes, restart those in ``restart`` when they exit, stop them all at the end."""
+
+    def __init__(
+        self, commands: list[tuple[str, list[str]]], say: Callable[[str], None], restart: frozenset[str] = RESTARTED
+    ) -> None:
+        self.children = [Child(name, cmd) for name, cmd in commands]
+        self.say, self.restart = say, restart
+
+    def start(self) -> None:
+        for child in self.children:
+            child.start()
+            self.say(f"started {child.name} (pid {child.proc.pid if child.proc else '?'})")
+
+    def check(self) -> bool:
+        """One look at every process; False when the stack must stop."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.start()
+                    self.say(f"restarted {child.name} (pid {child.proc.pid if child.proc else '?'})")
+                continue
+            if child.proc is None or child.proc.poll() is None:
+                continue
+            code = child.proc.returncode
+            if child.name not in self.restart:
+                self.say(f"{child.name} exited with code {code}; stopping the rest")
+                return False
+            if now - child.started_at >= RAN_WELL:
+                child.backoff = BACKOFF_FIRST
+            self.say(f"{child.name} exited with code {code}; restarting it in {child.backoff:g}s")
+            child.restart_at = now + child.backoff
+            child.backoff = min(child.backoff * 2, BACKOFF_MAX)
+        return True
+
+    def stop(self, grace: float = 15) -> None:
+        running = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
+        for proc in reversed(running):
+            proc.send_signal(signal.SIGTERM)  # each stops its own children (warm shutdown)
+        deadline = time.monotonic() + grace
+        for child in self.children:
+            if child.proc is None:
+                continue
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say(f"{child.name} did not stop in time; killing it")
+                os.killpg(child.proc.pid, signal.SIGKILL)
+                child.proc.wait()
+
+
 class Command(BaseCommand):
     help = "Run web admin, Celery worker and beat together in the foreground; Ctrl-C stops all."
 
@@ -65,7 +141,6 @@ class Command(BaseCommand):
         parser.add_argument("--spectrum-port", type=int, default=8482, help="Spectrum simulator port")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
@@ -74,33 +149,16 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in stack_commands(
-            options["host"], options["port"], options["platform_port"], options["spectrum_port"]
-        ):
-            # Own process group: Ctrl-C reaches us once, and we stop the children in order.
-            procs.append((name, subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)))  # noqa: S603
-            self.stdout.write(f"started {name} (pid {procs[-1][1].pid})")
+        commands = stack_commands(options["host"], options["port"], options["platform_port"], options["spectrum_port"])
+        supervisor = Supervisor(commands, say=self.stdout.write)
+        supervisor.start()
         self.stdout.write(
             self.style.SUCCESS(f"Spectrum Sync is running: http://{options['host']}:{options['port']}/admin/")
         )
         try:
-            while not stopping:
-                for name, proc in procs:
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the rest")
-                        stopping = True
+            while not stopping and supervisor.check():
                 time.sleep(0.5)
         finally:
             self.stdout.write("stopping…")
-            for _, proc in reversed(procs):
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)  # each stops its own children (warm shutdown)
-            deadline = time.monotonic() + 15
-            for name, proc in procs:
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    self.stderr.write(f"{name} did not stop in time; killing it")
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            supervisor.stop()
             self.stdout.write("stopped.")
