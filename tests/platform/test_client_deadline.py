@@ -6,12 +6,11 @@ then the JSON a byte every 0.1 s, well inside the read timeout) and the rest at 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from connectors.platform.client import PlatformClient, RetryPolicy, upsert
 from connectors.platform.errors import PlatformRetryableError
 from tests.fixtures_platform import ACME_SECRET
+from tests.platform.helpers import serving
 
 ANSWER = b'{"stored": true, "duplicate": false, "padding": "' + b"x" * 200 + b'"}'
 DEADLINE = 1.0
@@ -63,16 +63,8 @@ def drip_server(drips: int) -> Iterator[DripServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as state.url:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def client(url: str, attempts: int) -> PlatformClient:
