@@ -192,10 +192,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
 
-    settings.ROOT_URLCONF = "tests.api.urls"  # the API urls until the lead includes them at the root
     call_command("migrate", verbosity=0)
 
     from tests.fixtures_spectrum_db import make_spectrum_db
