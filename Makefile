@@ -45,7 +45,7 @@ pytest: venv system-deps
 test: lint typecheck migrations-check pytest
 
 bench: venv
-	$(TEST_ENV) $(PY) -m bench
+	$(TEST_ENV) $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
