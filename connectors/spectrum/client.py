@@ -297,7 +297,11 @@ class SpectrumClient:
         """Enhanced Authentication secret rotation: the new secret and its expiry, for the caller to
         store (encrypted). This client uses the new secret from now on."""
         # Reference: 1.6 Enhanced Authentication, POST /secretRotation
-        resp = self._send("secretRotation", "POST", "/secretRotation", data=self._client_credentials(), auth=False)
+        # A write: once the request may have left, a lost reply means the secret may have changed
+        # in Spectrum without us learning the new one (SpectrumUnknownOutcome, never a blind retry).
+        resp = self._send(
+            "secretRotation", "POST", "/secretRotation", data=self._client_credentials(), auth=False, put=True
+        )
         body = _json_object(resp, "secretRotation")
         secret = str(body.get("client_secret") or "")
         if not secret:

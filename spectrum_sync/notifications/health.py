@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from connectors.spectrum.errors import SpectrumError
+from connectors.spectrum.errors import SpectrumError, SpectrumUnknownOutcome
 from spectrum_sync.connections import spectrum_client, spectrum_database
 from spectrum_sync.models import Direction, PollSchedule, SpectrumConnection, SyncRecord, Tenant
 from spectrum_sync.notifications.api import create_delivery, enqueue_delivery, failure_recipients
@@ -190,6 +190,13 @@ def rotate_secret(tenant: Tenant, connection: SpectrumConnection, report: Health
             report.secret["expires_at"] = (
                 locked.enhanced_secret_expires_at.isoformat() if locked.enhanced_secret_expires_at else ""
             )
+    except SpectrumUnknownOutcome as exc:
+        report.problems.append(
+            f"Rotating the Enhanced Authentication secret may have worked in Spectrum, but its answer was lost "
+            f"({redact(str(exc))}), so the new secret never reached Spectrum Sync and the stored one may no "
+            "longer be accepted. Open Spectrum's Secret Status, copy the current secret and paste it into this "
+            "connection. (The next check tries once more; if Spectrum did rotate, that try is refused.)"
+        )
     except SpectrumError as exc:
         expires = connection.enhanced_secret_expires_at
         report.problems.append(

@@ -125,3 +125,37 @@ def test_expiring_secret_is_rotated_through_secret_rotation_and_stored(
     # A second check does not rotate again: the new secret is far from expiry.
     check_connection(tenant, alert=False)
     assert spectrum_simulator.counters()["requests"]["secretRotation"] == 1
+
+
+def test_rotation_whose_answer_is_lost_keeps_the_old_secret_and_says_to_paste_the_new_one(
+    tenant: Any, spectrum_simulator: SpectrumSimulatorHandle
+) -> None:
+    """Spectrum rotated, then the connection dropped before its answer: the new secret exists only
+    in Spectrum. Nothing may pretend otherwise; the implementer is told exactly what to do."""
+    connection: SpectrumConnection = tenant.connection
+    connection.auth_mode = "enhanced"
+    connection.enhanced_client_id = "acme-client"
+    connection.enhanced_client_secret = "acme-secret-before-rotation"
+    expires = timezone.now() + timedelta(days=2)
+    connection.enhanced_secret_expires_at = expires
+    connection.allow_secret_rotation = True
+    connection.save()
+    spectrum_simulator.use_for(tenant)
+    spectrum_simulator.set_faults(queue=["drop"], services=["secretRotation"])
+
+    report = check_connection(tenant, alert=False)
+
+    assert not report.ok
+    assert spectrum_simulator.counters()["requests"]["secretRotation"] == 1  # sent once, not retried
+    [problem] = [p for p in report.problems if "Rotating" in p]
+    assert "may have worked in Spectrum, but its answer was lost" in problem
+    assert "paste it into this connection" in problem
+    connection.refresh_from_db()
+    assert connection.enhanced_client_secret == "acme-secret-before-rotation"
+    assert connection.enhanced_secret_expires_at == expires
+    assert not report.secret.get("rotated")
+    # Spectrum did rotate: the stored secret is refused now, which is why the message says so.
+    old = spectrum_simulator.client(
+        auth_mode="enhanced", client_id="acme-client", client_secret="acme-secret-before-rotation"
+    )
+    assert not old.test_connection().ok

@@ -630,8 +630,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rotation(self) -> None:
         # Reference: 1.6 Enhanced Authentication, /secretRotation
-        self.sim.state.count_request("secretRotation")
-        secret, expires = self.sim.state.rotate_secret(self._client())
+        state = self.sim.state
+        state.count_request("secretRotation")
+        fault = state.pick_fault("secretRotation")
+        if fault in BEFORE_PROCESSING:
+            self._before_fault(fault)
+            return
+        secret, expires = state.rotate_secret(self._client())
+        if self._after_fault(fault, ""):  # rotated, but the caller may never learn the new secret
+            return
         payload = {"client_secret": secret, "estimated_expiration": expires.strftime("%Y-%m-%dT%H:%M:%S%z")}
         self._send(200, json.dumps(payload).encode(), "application/json")
 
