@@ -104,7 +104,7 @@ def build_data(rows: int) -> None:
             INSERT INTO spectrum_sync_syncrecord (
                 tenant_id, direction, object_type, platform_id, version, document_number, spectrum_key, company_code,
                 status, idempotency_key, payload, error_code, error_message, error_column, held_reason,
-                attempt_count, lease_token, resolution_note, created_at, updated_at, finished_at)
+                attempt_count, lost_claims, lease_token, resolution_note, created_at, updated_at, finished_at)
             SELECT
                 (%s::bigint[])[1 + (g %% %s)],
                 CASE WHEN g %% 3 = 0 THEN 'import' ELSE 'export' END,
@@ -118,7 +118,7 @@ def build_data(rows: int) -> None:
                 CASE WHEN g %% 50 = 7 THEN 'I' ELSE '' END,
                 CASE WHEN g %% 50 = 7 THEN 'GL Account does not match GL Mask' ELSE '' END,
                 CASE WHEN g %% 50 = 7 THEN 'GL_Account' ELSE '' END,
-                '', 1, '', '',
+                '', 1, 0, '', '',
                 now() - (g * interval '15.5 seconds'),
                 now() - (g * interval '15.5 seconds'),
                 now() - (g * interval '15.5 seconds') + interval '4 seconds'
