@@ -201,8 +201,12 @@ def test_a_worker_busy_with_a_long_export_is_not_restarted(exports: Exports, bro
         slow = exports.post("ar-invoices", exports.invoice("LV301"))
         assert exports.final(slow, 40).status == SyncStatus.SUCCEEDED
         time.sleep(2)  # canaries flow again once the slot is free
+        assert "Liveness watchdog on for" in worker.own_output()  # it was watching all along
         assert STUCK not in worker.own_output()
         assert worker.own_output().count(" ready.") == 1
+        code, report = check_workers()
+        assert code == 0, report
+        assert re.search(r"last canary \d+s ago", report), report  # and it received canaries
         assert worker.proc is not None and worker.proc.poll() is None
     finally:
         worker.stop()
