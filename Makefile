@@ -10,13 +10,17 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spectrum_sync
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost
 
-.PHONY: run test venv system-deps lint typecheck migrations-check pytest bench clean
+.PHONY: run test venv system-deps lint typecheck migrations-check pytest bench audit lock clean
 
+# Every package, transitive ones too, is pinned with its hashes in the lock files (see `make lock`).
+# The installer's chatter goes to var/install.log; only a failure prints it.
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	@mkdir -p var
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the locked requirements into $(VENV) (log: var/install.log)…"
+	@$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt > var/install.log 2>&1 \
+		|| { tail -n 40 var/install.log; echo "Installing the requirements failed; see var/install.log"; exit 1; }
+	@touch $(STAMP)
 
 venv: $(STAMP)
 
@@ -24,10 +28,14 @@ venv: $(STAMP)
 system-deps:
 	@bash .ci/system-deps.sh
 
+# The demo runs in development mode (DEBUG on: the development keys, loopback Spectrum and platform
+# simulators allowed). Production leaves DJANGO_DEBUG unset, which means off.
+RUN_ENV := DJANGO_DEBUG=true
+
 run: venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py bootstrap_demo
-	$(PY) manage.py runstack
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py bootstrap_demo
+	$(RUN_ENV) $(PY) manage.py runstack
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -43,6 +51,15 @@ pytest: venv system-deps
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check pytest
+
+# Known vulnerabilities in the locked packages (pip-audit); tools/audit.py explains its exit codes.
+audit: venv
+	$(PY) tools/audit.py
+
+# Re-lock after editing requirements.in or requirements-dev.in (needs PyPI).
+lock: venv
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 requirements.in -c requirements-dev.txt -o requirements.txt
 
 bench: venv
 	$(TEST_ENV) $(PY) -m bench $(BENCH)
