@@ -22,7 +22,17 @@ LOCKS = ("requirements-dev.txt",)  # includes every runtime pin of requirements.
 
 def audit(lock: str) -> dict:
     pip_audit = Path(sys.executable).with_name("pip-audit")
-    command = [str(pip_audit), "-r", lock, "--require-hashes", "--disable-pip", "--progress-spinner", "off", "-f", "json"]
+    command = [
+        str(pip_audit),
+        "-r",
+        lock,
+        "--require-hashes",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "-f",
+        "json",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if not done.stdout.strip():
         sys.exit(f"pip-audit gave no report for {lock}:\n{done.stderr.strip()}")

@@ -1,0 +1,89 @@
+"""The lock files pin every package, transitive ones too, with hashes, and agree with their inputs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s\\;]+)")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked(path: Path) -> dict[str, tuple[str, int]]:
+    """{package: (version, number of hashes)} from a `uv pip compile --generate-hashes` file."""
+    pins: dict[str, tuple[str, int]] = {}
+    current = ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        match = PIN.match(line)
+        if match:
+            current = _norm(match.group(1))
+            pins[current] = (match.group(3), 0)
+        elif line.startswith("--hash=sha256:") and current:
+            version, hashes = pins[current]
+            pins[current] = (version, hashes + 1)
+        elif line and not line.startswith("#"):
+            raise AssertionError(f"{path.name}: a line that is neither a pin, a hash nor a comment: {raw!r}")
+    return pins
+
+
+def inputs(path: Path) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-r "):
+            continue
+        match = PIN.match(line)
+        assert match, f"{path.name}: {raw!r} is not pinned with =="
+        pins[_norm(match.group(1))] = match.group(3)
+    return pins
+
+
+@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-dev.txt"])
+def test_every_locked_package_has_hashes(lock: str) -> None:
+    pins = locked(ROOT / lock)
+    assert len(pins) > 20
+    unhashed = [name for name, (_, hashes) in pins.items() if hashes == 0]
+    assert unhashed == []
+
+
+@pytest.mark.parametrize(
+    ("source", "lock"), [("requirements.in", "requirements.txt"), ("requirements-dev.in", "requirements-dev.txt")]
+)
+def test_lock_matches_its_input(source: str, lock: str) -> None:
+    pins = locked(ROOT / lock)
+    wanted = inputs(ROOT / source)
+    if source == "requirements-dev.in":
+        wanted |= inputs(ROOT / "requirements.in")
+    wrong = {name: (version, pins.get(name, ("missing", 0))[0]) for name, version in wanted.items()}
+    assert {name: pair for name, pair in wrong.items() if pair[0] != pair[1]} == {}
+
+
+def test_runtime_lock_agrees_with_the_dev_lock() -> None:
+    runtime, dev = locked(ROOT / "requirements.txt"), locked(ROOT / "requirements-dev.txt")
+    differ = {name: (version, dev.get(name, ("missing", 0))[0]) for name, (version, _) in runtime.items()}
+    assert {name: pair for name, pair in differ.items() if pair[0] != pair[1]} == {}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def test_security_floors() -> None:
+    pins = locked(ROOT / "requirements.txt")
+    assert _version(pins["lxml"][0]) >= (6, 2, 0)  # lxml's latest security release
+    assert _version(pins["urllib3"][0]) >= (2, 6, 0)  # bounded decompression in the streaming API
+
+
+def test_the_parser_notices_an_unhashed_pin(tmp_path: Path) -> None:
+    """Negative control: a pin without hashes is reported."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("django==5.2.19 \\\n    --hash=sha256:abc\nrequests==2.34.2\n")
+    pins = locked(lock)
+    assert [name for name, (_, hashes) in pins.items() if hashes == 0] == ["requests"]
