@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 # Tests run against real PostgreSQL and Redis on loopback (started when installed but stopped).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spectrum_sync
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# Everything make runs is development: DEBUG on (the development keys, loopback simulators allowed).
+# Production leaves DJANGO_DEBUG unset, which means off.
+export DJANGO_DEBUG ?= true
+
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost
 
 .PHONY: run test venv system-deps lint typecheck migrations-check pytest bench audit lock clean
@@ -28,14 +32,10 @@ venv: $(STAMP)
 system-deps:
 	@bash .ci/system-deps.sh
 
-# The demo runs in development mode (DEBUG on: the development keys, loopback Spectrum and platform
-# simulators allowed). Production leaves DJANGO_DEBUG unset, which means off.
-RUN_ENV := DJANGO_DEBUG=true
-
 run: venv
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
-	$(RUN_ENV) $(PY) manage.py bootstrap_demo
-	$(RUN_ENV) $(PY) manage.py runstack
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap_demo
+	$(PY) manage.py runstack
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -47,6 +47,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from connectors.outbound import OutboundPolicy, OutboundRefused, guarded_pools
+
 logger = logging.getLogger("connectors.deadline")
 
 _current = threading.local()  # the watch of the request this thread is sending, if any
@@ -242,11 +244,24 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """An ``HTTPAdapter`` whose connections a :class:`ReplyWatch` can cut."""
+    """An ``HTTPAdapter`` whose connections a :class:`ReplyWatch` can cut, and, given a ``policy``,
+    open only the destinations it allows (connectors/outbound.py). It never uses a proxy: the
+    proxy, not we, would open the connection the policy must check."""
+
+    def __init__(self, *args: Any, policy: OutboundPolicy | None = None, **kwargs: Any) -> None:
+        self._policy = policy
+        super().__init__(*args, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        if self._policy is None:
+            self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        else:
+            pools = guarded_pools(self._policy, _WatchedHTTPConnection, _WatchedHTTPSConnection)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        raise OutboundRefused("outbound requests never go through a proxy")
 
 
 def timed_body(raw: Any, watch: ReplyWatch, size: int = 256 * 1024) -> Iterator[bytes]:

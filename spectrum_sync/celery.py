@@ -7,11 +7,15 @@ Worker: ``celery -A spectrum_sync worker -Q exports,polls,notifications``
 Beat:   ``celery -A spectrum_sync beat`` (django-celery-beat's database scheduler)
 """
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger, task_prerun
+from celery.utils.log import get_multiprocessing_logger
 from kombu import Exchange, Queue
 
+from connectors.redaction import bind_tenant, mask_handlers
 from spectrum_sync.liveness import LivenessStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spectrum_sync.settings")
@@ -32,3 +36,20 @@ app.conf.task_routes = {
 app.conf.worker_direct = True
 app.steps["worker"].add(LivenessStep)
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_secrets(logger: logging.Logger, **_: object) -> None:
+    """Celery gives its worker and beat processes handlers of its own, replacing those of LOGGING:
+    mask secrets on them too (connectors/redaction.py), and on the pool processes' logger."""
+    mask_handlers(logger)
+    pool_logger = get_multiprocessing_logger()
+    if pool_logger is not None:
+        mask_handlers(pool_logger)
+
+
+@task_prerun.connect
+def _unbind_tenant(**_: object) -> None:
+    # A pool process runs one task after another: the last one's tenant is not this one's.
+    bind_tenant("")

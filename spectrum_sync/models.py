@@ -9,6 +9,7 @@ visibly instead of overwriting another worker's result.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -47,8 +48,12 @@ class Tenant(models.Model):
         blank=True, help_text="Where imported records and export results are delivered (POST)."
     )
     platform_signing_secret = EncryptedTextField(
-        blank=True, help_text="HMAC-SHA256 key for signing deliveries to the platform."
+        "platform signing secret",
+        blank=True,
+        help_text="HMAC-SHA256 key for signing deliveries to the platform.",
+        bound_to=("platform_url",),
     )
+    platform_signing_secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Inbound API key: only a hash is stored; the key is shown once when it is generated.
     api_key_prefix = models.CharField(max_length=12, blank=True, editable=False)
     api_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
@@ -100,9 +105,13 @@ class SpectrumConnection(models.Model):
         help_text="Data Exchange URL and port from System Administration > Utilities > Data Exchange Download, "
         "for example https://spectrum.example.com:8482"
     )
+    # A secret is bound to where it is sent: changing one of ``bound_to`` needs the secret typed again.
     authorization_id = EncryptedTextField(
-        help_text="The Authorization ID from the Data Exchange Installation screen (max 20 characters)."
+        "Authorization ID",
+        help_text="The Authorization ID from the Data Exchange Installation screen (max 20 characters).",
+        bound_to=("base_url", "verify_tls"),
     )
+    authorization_id_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     company_codes = models.CharField(
         max_length=200,
         validators=[company_code_list],
@@ -110,7 +119,10 @@ class SpectrumConnection(models.Model):
     )
     auth_mode = models.CharField(max_length=20, choices=AuthMode.choices, default=AuthMode.BASIC)
     enhanced_client_id = models.CharField(max_length=200, blank=True)
-    enhanced_client_secret = EncryptedTextField(blank=True)
+    enhanced_client_secret = EncryptedTextField(
+        "Enhanced Authentication client secret", blank=True, bound_to=("base_url", "auth_mode", "verify_tls")
+    )
+    enhanced_client_secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     enhanced_secret_expires_at = models.DateTimeField(null=True, blank=True)
     allow_secret_rotation = models.BooleanField(
         default=False, help_text="Rotate the Enhanced Authentication secret automatically before it expires."
@@ -129,7 +141,10 @@ class SpectrumConnection(models.Model):
     db_port = models.PositiveIntegerField(null=True, blank=True)
     db_name = models.CharField(max_length=128, blank=True)
     db_user = models.CharField(max_length=128, blank=True)
-    db_password = EncryptedTextField(blank=True)
+    db_password = EncryptedTextField(
+        "database password", blank=True, bound_to=("db_driver", "db_host", "db_port", "db_options")
+    )
+    db_password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     db_options = models.CharField(
         max_length=500, blank=True, help_text="Extra ODBC attributes, for example Encrypt=yes;TrustServerCertificate=no"
     )
@@ -146,6 +161,15 @@ class SpectrumConnection(models.Model):
 
     def __str__(self) -> str:
         return f"Spectrum connection of {self.tenant}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            # Documents that arrived while the tenant had no connection were held for one.
+            from spectrum_sync.exports.engine import release_held_without_connection
+
+            release_held_without_connection(self.tenant)
 
     @property
     def companies(self) -> list[str]:
@@ -210,6 +234,9 @@ class SyncStatus(models.TextChoices):
     HELD = "held", "Held"
     BYPASSED = "bypassed", "Bypassed"
     UNKNOWN = "unknown", "Outcome unknown"
+    # Import failures only: a later delivery of the same record went through, or a person dismissed it.
+    SUPERSEDED = "superseded", "Superseded by a later delivery"
+    DISMISSED = "dismissed", "Dismissed"
 
 
 # Which status may follow which. Succeeded and bypassed are final.
@@ -219,10 +246,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         {SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN, SyncStatus.PENDING}
     ),
     SyncStatus.UNKNOWN: frozenset({SyncStatus.SENDING, SyncStatus.SUCCEEDED, SyncStatus.PENDING, SyncStatus.FAILED}),
-    SyncStatus.FAILED: frozenset({SyncStatus.PENDING, SyncStatus.BYPASSED}),
+    SyncStatus.FAILED: frozenset(
+        {SyncStatus.PENDING, SyncStatus.BYPASSED, SyncStatus.SUPERSEDED, SyncStatus.DISMISSED}
+    ),
     SyncStatus.HELD: frozenset({SyncStatus.PENDING, SyncStatus.BYPASSED, SyncStatus.FAILED}),
     SyncStatus.SUCCEEDED: frozenset(),
     SyncStatus.BYPASSED: frozenset(),
+    SyncStatus.SUPERSEDED: frozenset(),
+    SyncStatus.DISMISSED: frozenset(),
 }
 
 
@@ -240,6 +271,9 @@ class SyncRecord(models.Model):
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING)
     idempotency_key = models.CharField(max_length=255, unique=True)
     payload = models.JSONField(default=dict, blank=True, help_text="The document as received (secrets never).")
+    # SHA-256 of the document as received: the same document and version posted with another body
+    # is refused, not mistaken for a repeat.
+    body_hash = models.CharField(max_length=64, blank=True)
 
     # Last error, in Spectrum's own terms (reference 1.4) plus our reason when it is ours.
     error_code = models.CharField(max_length=10, blank=True)
@@ -262,6 +296,7 @@ class SyncRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     # Timings.
     created_at = models.DateTimeField(default=timezone.now)
@@ -287,6 +322,15 @@ class SyncRecord(models.Model):
             ),
             models.Index(fields=["lease_expires_at"], name="syncrec_leased", condition=Q(status="sending")),
         ]
+        constraints = [
+            # One export per document version, on the separate columns (a joined key would let
+            # document "A:1" version "2" collide with document "A" version "1:2").
+            models.UniqueConstraint(
+                fields=["tenant", "object_type", "platform_id", "version"],
+                condition=Q(direction="export"),
+                name="syncrec_export_document_version",
+            ),
+        ]
         permissions = [
             ("retry_syncrecord", "Can retry a failed or held sync record"),
             ("bypass_syncrecord", "Can mark a sync record as entered by hand in Spectrum"),
@@ -298,7 +342,9 @@ class SyncRecord(models.Model):
 
     @staticmethod
     def make_idempotency_key(tenant_id: int, direction: str, object_type: str, platform_id: str, version: str) -> str:
-        return f"{tenant_id}:{direction}:{object_type}:{platform_id}:{version}"
+        # A digest of the parts as a JSON list: parts that contain the separator cannot collide.
+        parts = json.dumps([tenant_id, direction, object_type, platform_id, version], separators=(",", ":"))
+        return f"{tenant_id}:{direction}:{hashlib.sha256(parts.encode()).hexdigest()}"
 
     @property
     def is_final(self) -> bool:
@@ -388,12 +434,15 @@ class SyncRun(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # Everything else was delivered; too many deletions wait for implementation staff.
+        AWAITING = "awaiting", "Deletions waiting for confirmation"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
         MANUAL = "manual", "Sync now"
         FULL = "full", "Full resync"
         COMMAND = "command", "Command line"
+        RETRY = "retry", "Retry of failed deliveries"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_runs")
     object_type = models.CharField(max_length=20, choices=ObjectType.choices)
@@ -408,6 +457,10 @@ class SyncRun(models.Model):
     deleted_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # Rows Spectrum returned for a company this poll did not ask for: dropped, never delivered.
+    other_company_count = models.PositiveIntegerField(default=0, verbose_name="rows of another company (dropped)")
+    held_deletion_count = models.PositiveIntegerField(default=0, verbose_name="deletions waiting for confirmation")
+    notice = models.TextField(blank=True, help_text="What this poll held back, and why.")
     error = models.TextField(blank=True)
     fencing_token = models.PositiveBigIntegerField(default=0)
 
@@ -459,7 +512,9 @@ class PollSchedule(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="poll_schedules")
     object_type = models.CharField(max_length=20, choices=ObjectType.choices)
     enabled = models.BooleanField(default=True)
-    interval_minutes = models.PositiveIntegerField(default=30, help_text="Minutes between polls (1 or more).")
+    interval_minutes = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1)], help_text="Minutes between polls (1 or more)."
+    )
     next_due_at = models.DateTimeField(default=timezone.now)
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -476,3 +531,55 @@ class PollSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.get_object_type_display()} every {self.interval_minutes} min"
+
+
+class PendingDeletion(models.Model):
+    """Deletions a poll did not deliver because there were too many; implementation staff decide.
+
+    One batch per poll that held them. A later complete poll of the same object type replaces a
+    waiting batch (it knows better what is gone); a confirmed batch is delivered by the next poll
+    for the keys that are still missing then.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for confirmation"
+        CONFIRMED = "confirmed", "Confirmed: the next poll delivers them"
+        DELIVERED = "delivered", "Delivered"
+        DISCARDED = "discarded", "Discarded"
+        SUPERSEDED = "superseded", "Replaced by a later poll"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="pending_deletions")
+    object_type = models.CharField(max_length=20, choices=ObjectType.choices)
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="pending_deletions")
+    keys = models.JSONField(default=list, help_text="Spectrum keys the poll no longer found.")
+    key_count = models.PositiveIntegerField(default=0)
+    known_count = models.PositiveIntegerField(default=0, help_text="Live records of this type before the poll.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    delivered_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "object_type", "status"], name="pendingdel_tenant_type")]
+        permissions = [("decide_pendingdeletion", "Can confirm or discard deletions waiting for confirmation")]
+
+    def __str__(self) -> str:
+        return f"{self.key_count} {self.get_object_type_display()} deletions of {self.tenant}"
+
+
+class BeatHeartbeat(models.Model):
+    """When Celery beat last went round its loop (spectrum_sync/beat.py); ``check_beat`` reads it."""
+
+    BEAT = "beat"
+
+    name = models.CharField(max_length=20, primary_key=True)
+    last_tick_at = models.DateTimeField()
+    hostname = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} last ticked at {self.last_tick_at:%Y-%m-%d %H:%M:%S}"

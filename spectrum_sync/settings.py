@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from connectors.spectrum.config import DEMO_DRIVER, ODBC_DRIVERS, ODBC_OPTION_KEYS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SPECTRUM_SYNC_VAR_DIR", BASE_DIR / "var"))
@@ -80,12 +86,17 @@ def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: a deployment that forgets the variable must not run with the public
+# development key and tracebacks. `make run` and the tests turn it on for themselves.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 _DEV_SECRET_KEY = "dev-only-not-secret-spectrum-sync-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (refused when DEBUG is off)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false (DJANGO_DEBUG defaults to false; "
+        "set DJANGO_DEBUG=true for development only)"
+    )
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must not be the development key in production")
 
@@ -108,6 +119,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "spectrum_sync",
     "spectrum_sync.notifications",
     "mappings",
@@ -115,12 +128,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "spectrum_sync.urls"
@@ -173,6 +189,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Login brute-force protection (django-axes) --------------------------------------------------
+# AXES_FAILURE_LIMIT wrong passwords for one user name from one address lock that combination out
+# for AXES_COOLOFF_MINUTES (0: until unlocked with `manage.py axes_reset_username <user>` or
+# `axes_reset_ip <address>`); a right password while locked is refused too.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+_axes_cooloff = env_int("AXES_COOLOFF_MINUTES", 30, minimum=0)
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff) if _axes_cooloff else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the user's earlier failures
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -260,7 +288,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900, minimu
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1200, minimum=10)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000, minimum=50_000)
 CELERY_TASK_DEFAULT_QUEUE = "exports"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, plus a heartbeat that `manage.py check_beat` reads.
+CELERY_BEAT_SCHEDULER = "spectrum_sync.beat:HeartbeatScheduler"
+# Beat writes its heartbeat at most this often; check_beat fails when it is older than OVERDUE.
+BEAT_HEARTBEAT_SECONDS = env_int("BEAT_HEARTBEAT_SECONDS", 30, minimum=1)
+BEAT_OVERDUE_SECONDS = env_int("BEAT_OVERDUE_SECONDS", 180, minimum=10)
+# How often late polls are looked for (no call to Spectrum; the full connection check stays daily).
+LATE_POLL_CHECK_SECONDS = env_int("LATE_POLL_CHECK_SECONDS", 300, minimum=60)
 CELERY_TIMEZONE = "UTC"
 # A handful of static entries, whatever the number of tenants: per-tenant cadence lives in the
 # PollSchedule table, read by the one dispatcher (reliability-performance.md 1.7). The database
@@ -276,6 +310,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=30, hour=5),
     },
     "notify-prune": {"task": "spectrum_sync.tasks.notify_prune", "schedule": crontab(minute=15, hour=4)},
+    "notify-late-polls": {
+        "task": "spectrum_sync.tasks.notify_late_polls",
+        "schedule": float(LATE_POLL_CHECK_SECONDS),
+        "options": {"expires": LATE_POLL_CHECK_SECONDS - 10},
+    },
 }
 
 # --- Worker liveness (spectrum_sync/liveness.py) --------------------------------------------------
@@ -303,6 +342,10 @@ EXPORT_BACKOFF_CAP_SECONDS = env_int("EXPORT_BACKOFF_CAP_SECONDS", 900, minimum=
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 30, minimum=1)
 # A record whose worker stopped this many claims in a row (crash, kill) is set aside as failed.
 EXPORT_WORKER_LOSS_LIMIT = env_int("EXPORT_WORKER_LOSS_LIMIT", 3, minimum=1)
+# A poll that would delete more than max(LIMIT, PERCENT % of the records known of that type) holds
+# the deletions for implementation staff to confirm (spectrum_sync/imports/deletions.py).
+IMPORT_DELETION_LIMIT = env_int("IMPORT_DELETION_LIMIT", 50, minimum=0)
+IMPORT_DELETION_LIMIT_PERCENT = env_int("IMPORT_DELETION_LIMIT_PERCENT", 5, minimum=0, maximum=100)
 
 # --- Imports ----------------------------------------------------------------------------------------
 # How long a poll's lease lasts before another may take over (a dead poll delays, never blocks).
@@ -327,14 +370,37 @@ HTTP_READ_TIMEOUT = env_int("HTTP_READ_TIMEOUT", 60, minimum=1)
 # minimum pace, with this much slack (connectors/deadline.py), so a big healthy reply is not cut.
 SPECTRUM_REPLY_DEADLINE = env_int("SPECTRUM_REPLY_DEADLINE", 90, minimum=1)
 PLATFORM_REPLY_DEADLINE = env_int("PLATFORM_REPLY_DEADLINE", 90, minimum=1)
-# Never contact anything but these hosts when set (tests and the demo set it to loopback).
+# Where Spectrum and platform requests may go (connectors/outbound.py). With DEBUG off the operator
+# must name the hosts (OUTBOUND_ALLOWED_HOSTS) or the networks in CIDR (OUTBOUND_ALLOWED_NETWORKS,
+# e.g. an on-premise Spectrum server's 10.20.0.0/16); private addresses are reached only that way.
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS", [])
+# The demo's platform simulator (`make run` sets it): a tenant saved with a platform URL under it is
+# registered there with its signing secret. Empty (the default): nothing is ever registered.
+PLATFORM_SIMULATOR_URL = env_str("PLATFORM_SIMULATOR_URL", "").rstrip("/")
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", [])
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network in CIDR") from None
+# Loopback, link-local and cloud metadata addresses: only on a development machine. Taken from
+# DEBUG here, once, because the test runner turns settings.DEBUG off while the simulators it
+# starts are on loopback.
+OUTBOUND_ALLOW_LOCAL = DEBUG
+# The ODBC driver names a Spectrum database connection may use (unixODBC loads the driver's library
+# into the worker, so never a path) and the extra connection-string options it may set. The demo's
+# SQLite reader ("sqlite3") is added in development only.
+SPECTRUM_ODBC_DRIVERS = env_list("SPECTRUM_ODBC_DRIVERS", list(ODBC_DRIVERS)) + ([DEMO_DRIVER] if DEBUG else [])
+SPECTRUM_ODBC_OPTION_KEYS = env_list("SPECTRUM_ODBC_OPTION_KEYS", list(ODBC_OPTION_KEYS))
 
 # --- Email ---------------------------------------------------------------------------------------
+# In development each email is written to a file under var/mail/ (one file per message), so the
+# demo's log stays readable; production sends through SMTP.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -344,9 +410,34 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Spectrum Sync <spectrum-sync@localhost>")
 
 # --- REST API ------------------------------------------------------------------------------------
+# The cache holds the API's per-tenant request counts (and nothing that must survive): one
+# process's memory by default; in production a Redis shared by the web processes, e.g.
+# redis://host:6379/1 (not the broker's database: a cache may evict, the broker must not).
+try:
+    CACHES = {"default": env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
+except (ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from None
+
+# Requests per tenant (its API key) and period, e.g. "600/min": over it the API answers 429 with
+# Retry-After. Counted in the cache (CACHE_URL), so every web process shares one count per tenant.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 600/min (per s, min, hour, day): {API_THROTTLE_RATE}")
+# Inbound documents: the largest JSON body, and the most lines (phases for a job) and custom fields
+# one document may carry. Each line is at least one Spectrum call on one worker.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4_194_304, minimum=1024)
+API_MAX_LINES = env_int("API_MAX_LINES", 999, minimum=1, maximum=9999)
+API_MAX_CUSTOM_FIELDS = env_int("API_MAX_CUSTOM_FIELDS", 50, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only, read with a size and nesting limit; never multipart (DRF writes uploads to disk).
+    "DEFAULT_PARSER_CLASSES": ["spectrum_sync.api.parsers.BoundedJSONParser"],
+    # The tenant's API key only: DRF's default Basic authentication would turn every API page into
+    # a password oracle for the admin's logins.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["spectrum_sync.api.auth.TenantAPIKeyAuthentication"],
+    "DEFAULT_THROTTLE_CLASSES": ["spectrum_sync.api.throttling.TenantRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -366,13 +457,41 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page: scripts only from this origin (the admin's, the sidecar's Swagger UI and Redoc, all
+# served as static files), nothing framed, no plugins. Inline styles stay allowed: the admin's
+# templates, Swagger UI and Redoc set them, and they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "worker-src": [SELF, "blob:"],  # Redoc's search runs in a worker made from a blob
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Subdomains and browsers' preload lists bind every host of the domain, for months, and are hard
+    # to undo: only when asked for (Django's deploy check warns about them otherwise, on purpose).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if SECURE_HSTS_PRELOAD and not (SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_SECONDS >= 31_536_000):
+        raise ImproperlyConfigured(
+            "SECURE_HSTS_PRELOAD needs SECURE_HSTS_INCLUDE_SUBDOMAINS=true and SECURE_HSTS_SECONDS of a year or more"
+        )
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
     if env_bool("USE_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -383,8 +502,15 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "spectrum_sync.redaction.RedactingFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every line is masked (message, arguments, traceback); Celery's worker and beat put the same
+    # on the handlers they set up themselves (spectrum_sync/celery.py).
+    "filters": {"redact": {"()": "connectors.redaction.RedactingFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "connectors.redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
     },

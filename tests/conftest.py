@@ -17,6 +17,14 @@ def pytest_configure(config: pytest.Config) -> None:
         require("Redis", broker.hostname or "127.0.0.1", broker.port or 6379, start_redis)
 
 
+@pytest.fixture(autouse=True)
+def _no_tenant_bound() -> None:
+    """Each test starts bound to no tenant, as each task and request does (connectors/redaction.py)."""
+    from connectors.redaction import bind_tenant
+
+    bind_tenant("")
+
+
 @pytest.fixture
 def tenant(db):  # type: ignore[no-untyped-def]
     from spectrum_sync.models import SpectrumConnection, Tenant

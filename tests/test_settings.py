@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
     base["SPECTRUM_SYNC_VAR_DIR"] = str(tmp_path)
+    base["DJANGO_DEBUG"] = "true"  # each test names what it changes; DEBUG is off by default
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -55,11 +55,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from connectors.deadline import DeadlineAdapter, ReplyWatch
+from connectors.outbound import OutboundPolicy, OutboundRefused
 from connectors.platform.errors import (
     PlatformConfigurationError,
     PlatformError,
@@ -67,6 +68,8 @@ from connectors.platform.errors import (
     PlatformRetryableError,
 )
 from connectors.platform.signing import IDEMPOTENCY_HEADER, sign
+from connectors.redaction import redact, register_secret
+from connectors.replies import IDENTITY, ReplyTooBig, read_capped, reply_text
 
 __all__ = [
     "BatchResult",
@@ -214,8 +217,9 @@ class PlatformClient:
     """Delivers items to one tenant's platform URL. One instance per (worker process, tenant).
 
     ``timeout`` is ``(connect, read)`` seconds or one number for both; ``reply_deadline`` the
-    seconds from sending a batch to the last byte of the answer. ``allowed_hosts``, when not
-    empty, is the only set of host names the client will contact. ``sleep`` is there so tests can
+    seconds from sending a batch to the last byte of the answer. ``policy`` says where requests
+    may go (connectors/outbound.py); without one, ``allowed_hosts`` when not empty is the only set
+    of host names the client will contact, else only this machine. ``sleep`` is there so tests can
     watch the back-off decisions; it defaults to :func:`time.sleep`. A ``session`` passed in should
     mount :class:`~connectors.deadline.DeadlineAdapter`, or a late answer is noticed only once it ends.
     """
@@ -228,6 +232,7 @@ class PlatformClient:
         timeout: float | tuple[float, float] = (5.0, 30.0),
         reply_deadline: float = 90.0,
         allowed_hosts: Iterable[str] = (),
+        policy: OutboundPolicy | None = None,
         batch_size: int = 500,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
@@ -241,24 +246,29 @@ class PlatformClient:
         self.timeout = timeout if isinstance(timeout, tuple) else (float(timeout), float(timeout))
         self.reply_deadline = float(reply_deadline)
         self.allowed_hosts = frozenset(host.strip().lower() for host in allowed_hosts if host.strip())
+        self.policy = policy or (
+            OutboundPolicy.build(self.allowed_hosts) if self.allowed_hosts else OutboundPolicy.loopback_only()
+        )
         self.batch_size = batch_size
         self.retry = retry or RetryPolicy()
         self.tenant = tenant
         self._sleep = sleep
         self._session = session or self._new_session()
+        register_secret(signing_secret, tenant)
 
     def __repr__(self) -> str:  # never print the secret
         return f"PlatformClient(base_url={self.base_url!r}, tenant={self.tenant!r})"
 
-    @staticmethod
-    def _new_session() -> requests.Session:
+    def _new_session(self) -> requests.Session:
         session = requests.Session()
         # Retries are ours (they must re-sign and respect the budget); urllib3 must not add its own.
-        # DeadlineAdapter: an answer still arriving at its deadline can be cut (connectors/deadline.py).
-        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
+        # DeadlineAdapter: an answer still arriving at its deadline can be cut (connectors/deadline.py),
+        # and every address connected to is checked against the policy (connectors/outbound.py).
+        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0, policy=self.policy)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers["User-Agent"] = USER_AGENT
+        session.trust_env = False  # no proxy variables, no ~/.netrc credentials sent to the platform
         return session
 
     def close(self) -> None:
@@ -297,13 +307,10 @@ class PlatformClient:
             raise ValueError(f"resource must be a lowercase slug like 'customers', got {resource!r}")
         if not delivery_id:
             raise ValueError("delivery_id is required: it is what makes a repeated delivery harmless")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PlatformConfigurationError(f"platform URL {self.base_url!r} is not an http(s) URL", resource=resource)
-        if self.allowed_hosts and parts.hostname.lower() not in self.allowed_hosts:
-            raise PlatformConfigurationError(
-                f"host {parts.hostname!r} is not in the allowed outbound hosts", resource=resource
-            )
+        try:
+            self.policy.check_url(self.base_url, "platform URL")
+        except OutboundRefused as exc:
+            raise PlatformConfigurationError(str(exc), resource=resource) from None
         if not self._secret:
             raise PlatformConfigurationError("the tenant has no platform signing secret", resource=resource)
 
@@ -315,7 +322,7 @@ class PlatformClient:
         attempt = 0
         while True:
             attempt += 1
-            answer = self._post(url, body, batch_id)
+            answer = self._post(url, body, batch_id, resource)
             if answer.ok:
                 result = BatchResult(
                     batch_id, len(chunk), answer.status, attempt, _is_duplicate(answer.text), time.monotonic() - started
@@ -361,32 +368,42 @@ class PlatformClient:
             return None
         return wait
 
-    def _post(self, url: str, body: bytes, batch_id: str) -> _Answer:
+    def _post(self, url: str, body: bytes, batch_id: str, resource: str) -> _Answer:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             IDEMPOTENCY_HEADER: batch_id,
+            **IDENTITY,  # the answer is read here, at most 1 MB of it (connectors/replies.py)
             **sign(self._secret, body),  # signed afresh per attempt: the timestamp must be current
         }
         watch = ReplyWatch(self.reply_deadline)
         try:
             with watch.sending():
                 response = self._session.post(
-                    url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+                    url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
                 )
-        except requests.RequestException as exc:
+                text = self._read(response, watch)
+        except OutboundRefused as exc:
+            watch.finish()
+            raise PlatformConfigurationError(str(exc), resource=resource) from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if not watch.finish():
                 return _Answer(0, problem=self._too_slow(watch))
             if isinstance(exc, requests.ConnectTimeout):
                 return _Answer(0, problem="connect timeout")
-            if isinstance(exc, requests.Timeout):
+            if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError):
                 return _Answer(0, problem="read timeout (the platform may have stored it; the retry is idempotent)")
-            if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-                return _Answer(0, problem=f"connection failed ({type(exc).__name__})")
-            raise
+            return _Answer(0, problem=f"connection failed ({type(exc).__name__})")
         if not watch.finish():  # the answer ended, but perhaps only because we cut it
             response.close()
             return _Answer(0, problem=self._too_slow(watch))
-        return _Answer(response.status_code, response.text, parse_retry_after(response.headers.get("Retry-After")))
+        return _Answer(response.status_code, text, parse_retry_after(response.headers.get("Retry-After")))
+
+    @staticmethod
+    def _read(response: requests.Response, watch: ReplyWatch) -> str:
+        try:
+            return reply_text(read_capped(response, watch))
+        except ReplyTooBig as exc:
+            return str(exc)  # the status says what happened; the body is not worth a megabyte
 
     @staticmethod
     def _too_slow(watch: ReplyWatch) -> str:
@@ -400,8 +417,7 @@ class PlatformClient:
 
     def _clean(self, text: str) -> str:
         """The platform's answer made safe to store and log: no secret, no signature, bounded."""
-        if self._secret and len(self._secret) >= 4:
-            text = text.replace(self._secret, "********")
+        text = redact(text, extra=[self._secret], tenant=self.tenant)
         text = _SIGNATURE_SHAPED.sub("sha256=********", text)
         return text if len(text) <= ANSWER_LIMIT else text[:ANSWER_LIMIT] + "…"
 

@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import urllib3
 
 from connectors.deadline import DeadlineAdapter, ReplyWatch, timed_body
+from connectors.outbound import OutboundRefused
+from connectors.redaction import redact, register_secret
+from connectors.replies import IDENTITY, ReplyTooBig, read_capped, reply_text
 from connectors.spectrum import layouts
 from connectors.spectrum.config import DataExchangeConfig
 from connectors.spectrum.errors import (
@@ -58,7 +61,6 @@ from connectors.spectrum.soap import (
     build_envelope,
     iter_rows,
 )
-from spectrum_sync.redaction import redact, register_secret
 
 logger = logging.getLogger("connectors.spectrum")
 
@@ -138,7 +140,6 @@ class SpectrumClient:
     ) -> None:
         self.config = config
         self.base_url = config.base_url.rstrip("/")
-        self._check_host()
         self._session = session or self._new_session()
         self._owns_session = session is None
         self._max_reply_bytes = max_reply_bytes
@@ -147,28 +148,33 @@ class SpectrumClient:
         self._client_secret = config.client_secret
         self._token: tuple[str, datetime] | None = None
         self._token_lock = threading.Lock()
-        register_secret(config.authorization_id)
-        register_secret(config.client_secret)
+        # Get replies that ended in a cut after a whole row, accepted as the documented quirk. A
+        # server dying mid-stream looks the same, so a reader of this count (an import deciding what
+        # was deleted) must not treat such a read as complete.
+        self.cut_replies = 0
+        register_secret(config.authorization_id, config.tenant)
+        register_secret(config.client_secret, config.tenant)
 
     # ------------------------------------------------------------------ lifecycle
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
         # DeadlineAdapter: a reply still arriving at its deadline can be cut (connectors/deadline.py).
-        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
+        # The policy checks every address it connects to (connectors/outbound.py).
+        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=8, max_retries=0, policy=self.config.policy)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.verify = self.config.verify_tls
         session.trust_env = False  # no proxies or netrc credentials picked up from the environment
         return session
 
-    def _check_host(self) -> None:
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SpectrumConfigurationError(f"Spectrum URL {self.base_url!r} is not an http(s) URL")
-        allowed = self.config.allowed_hosts
-        if allowed and parts.hostname not in allowed:
-            raise SpectrumConfigurationError(f"Spectrum host {parts.hostname!r} is not in the allowed hosts")
+    def _check_host(self, service: str) -> None:
+        """Before every request (not when built, so a refused URL fails the call like any other
+        configuration problem): the base URL against the outbound policy."""
+        try:
+            self.config.policy.check_url(self.base_url, "Spectrum base URL")
+        except OutboundRefused as exc:
+            raise SpectrumConfigurationError(str(exc), service=service) from None
 
     def close(self) -> None:
         if self._owns_session:
@@ -306,7 +312,7 @@ class SpectrumClient:
         secret = str(body.get("client_secret") or "")
         if not secret:
             raise SpectrumBadReply("secret rotation answered without a client_secret", service="secretRotation")
-        register_secret(secret)
+        register_secret(secret, self.config.tenant)
         expires = _parse_expiry(str(body.get("estimated_expiration") or ""))
         self._client_secret = secret
         with self._token_lock:
@@ -482,6 +488,7 @@ class SpectrumClient:
             if isinstance(exc, UnreadableReply) and exc.clean_cut:
                 # The documented quirk: closing tags cut off after the last complete row.
                 logger.info("spectrum %s reply truncated after %d complete rows; accepted", service, exc.rows)
+                self.cut_replies += 1
                 return
             if isinstance(exc, UnreadableReply):
                 raise SpectrumBadReply(f"unreadable reply: {exc}", service=service) from None
@@ -519,7 +526,7 @@ class SpectrumClient:
             resp = self._send(layout.name, "POST", f"/ws/{layout.name}", data=envelope, put=True)
         except SpectrumUnknownOutcome:
             raise
-        raw = self._redacted(resp.content[: self._max_reply_bytes].decode("utf-8", "replace"))
+        raw = self._redacted(reply_text(resp.content))
         try:
             rows = list(iter_rows([resp.content], max_bytes=self._max_reply_bytes))
         except UnreadableReply as exc:
@@ -591,7 +598,7 @@ class SpectrumClient:
                 raise SpectrumUnknownOutcome(
                     f"answer lists {len(answers)} results for {len(to_send)} documents",
                     service=layout.name,
-                    detail=self._redacted(resp.text[:4000]),
+                    detail=self._redacted(reply_text(resp.content)[:4000]),
                 )
             for (index, _doc), answer in zip(to_send, answers, strict=True):
                 answer.index = index
@@ -621,12 +628,15 @@ class SpectrumClient:
         The reply must be complete within ``config.reply_deadline`` (connectors/deadline.py). A
         streamed request passes its own ``watch``, which the caller finishes once it has read the
         body; otherwise the whole reply is read here, under a fixed deadline."""
+        self._check_host(service)
         headers: dict[str, str] = {}
         if path.startswith("/ws/"):
             headers["Content-Type"] = "text/xml; charset=utf-8"
             headers["SOAPAction"] = f"{self.base_url}{path}"  # as working clients send it (reference 1.2)
         if auth:
             headers.update(self._auth_headers(rest_company, soap=path.startswith("/ws/")))
+        if not stream:
+            headers.update(IDENTITY)  # a small reply, read here with a cap (connectors/replies.py)
         started = time.monotonic()
         watch = watch or ReplyWatch(self.config.reply_deadline)
         for retry_auth in (True, False):
@@ -639,10 +649,14 @@ class SpectrumClient:
                         json=json_body,
                         params=params,
                         headers=headers,
-                        stream=stream,
+                        stream=True,
                         timeout=(self.config.connect_timeout, self.config.read_timeout),
                         allow_redirects=False,
                     )
+            except OutboundRefused as exc:
+                watch.finish()
+                self._log(service, started, "refused")
+                raise SpectrumConfigurationError(str(exc), service=service) from None
             except requests.RequestException as exc:
                 watch.finish()
                 if watch.expired:
@@ -659,6 +673,8 @@ class SpectrumClient:
         self._log(service, started, str(resp.status_code))
         try:
             self._raise_for_status(service, resp, put=put)
+            if not stream:
+                self._read_whole(service, resp, watch, put=put)
         except SpectrumError:
             watch.finish()
             raise
@@ -667,6 +683,20 @@ class SpectrumClient:
             resp.close()
             raise self._too_slow(service, watch, put=put)
         return resp
+
+    def _read_whole(self, service: str, resp: requests.Response, watch: ReplyWatch, *, put: bool) -> None:
+        """Read a small reply (a Put's, a REST batch's, a token) here, at most 1 MB of it."""
+        failure = SpectrumUnknownOutcome if put else SpectrumBadReply
+        try:
+            read_capped(resp, watch)
+        except ReplyTooBig as exc:
+            raise failure(str(exc), service=service) from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            resp.close()
+            if watch.expired:
+                raise self._too_slow(service, watch, put=put) from None
+            broken = SpectrumUnknownOutcome if put else SpectrumRetryableError
+            raise broken(f"reply broken: {type(exc).__name__}", service=service) from None
 
     def _too_slow(self, service: str, watch: ReplyWatch, *, put: bool) -> SpectrumError:
         """The deadline passed while the reply was still arriving; we closed the connection."""
@@ -719,7 +749,7 @@ class SpectrumClient:
             head = next(resp.iter_content(4096), b"")
         except requests.RequestException:
             head = b""  # the status says enough
-        detail = self._redacted(head.decode("utf-8", "replace") if isinstance(head, bytes) else str(head))
+        detail = self._redacted(reply_text(head) if isinstance(head, bytes) else str(head))
         resp.close()
         if status in (401, 403):
             raise SpectrumAuthorizationError(f"HTTP {status}: not authorized", service=service, detail=detail)
@@ -752,7 +782,7 @@ class SpectrumClient:
                 raise SpectrumAuthorizationError(
                     "token endpoint answered without an access_token", service="connect/token"
                 )
-            register_secret(token)
+            register_secret(token, self.config.tenant)
             lifetime = int(body.get("expires_in") or 0)
             self._token = (token, now + timedelta(seconds=lifetime))
             return token
@@ -768,7 +798,7 @@ class SpectrumClient:
         }
 
     def _redacted(self, text: str) -> str:
-        return redact(text, extra=[self.config.authorization_id, self._client_secret])
+        return redact(text, extra=[self.config.authorization_id, self._client_secret], tenant=self.config.tenant)
 
     def _log(self, service: str, started: float, outcome: str) -> None:
         logger.info(
@@ -874,10 +904,14 @@ def _rest_results(resp: requests.Response, service: str) -> list[RestResult]:
     try:
         body = resp.json()
     except ValueError:
-        raise SpectrumUnknownOutcome("reply is not JSON", service=service, detail=resp.text[:2000]) from None
+        raise SpectrumUnknownOutcome(
+            "reply is not JSON", service=service, detail=reply_text(resp.content)[:2000]
+        ) from None
     items = body.get("results") if isinstance(body, dict) else None
     if not isinstance(items, list):
-        raise SpectrumUnknownOutcome("reply has no results list", service=service, detail=resp.text[:2000])
+        raise SpectrumUnknownOutcome(
+            "reply has no results list", service=service, detail=reply_text(resp.content)[:2000]
+        )
     out: list[RestResult] = []
     for i, item in enumerate(items):
         messages = [

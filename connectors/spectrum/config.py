@@ -6,8 +6,12 @@ and passes them in; the connector never reads the database of this service.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from connectors.outbound import OutboundPolicy
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,15 @@ class DataExchangeConfig:
     get_min_rate: float = 16 * 1024
     tenant: str = ""  # for logs only
     allowed_hosts: tuple[str, ...] = ()  # when non-empty, refuse any other host
+    # Where requests may go (connectors/outbound.py). None: the allowed_hosts above when set,
+    # else this machine only (a client built by a tool or a test, never for a tenant).
+    outbound: OutboundPolicy | None = None
+
+    @property
+    def policy(self) -> OutboundPolicy:
+        if self.outbound is not None:
+            return self.outbound
+        return OutboundPolicy.build(self.allowed_hosts) if self.allowed_hosts else OutboundPolicy.loopback_only()
 
     def __repr__(self) -> str:  # never print the Authorization ID
         return (
@@ -43,6 +56,46 @@ class DataExchangeConfig:
     @property
     def default_company(self) -> str:
         return self.company_codes[0] if self.company_codes else ""
+
+
+# ODBC drivers are libraries unixODBC loads into the worker: only registered names from a list the
+# operator controls, never a path. "PostgreSQL Unicode" is the psqlODBC stand-in the tests read.
+ODBC_DRIVERS = ("ODBC Driver 18 for SQL Server", "ODBC Driver 17 for SQL Server", "FreeTDS", "PostgreSQL Unicode")
+DEMO_DRIVER = "sqlite3"  # the demo's SQLite reader (connectors/spectrum/database.py): development only
+# Extra connection-string attributes a connection may set; DRIVER, DSN, FILEDSN, SAVEFILE and the
+# like would choose another library or write files, so they are not among them.
+ODBC_OPTION_KEYS = (
+    "Encrypt",
+    "TrustServerCertificate",
+    "HostNameInCertificate",
+    "ApplicationIntent",
+    "MultiSubnetFailover",
+    "LoginTimeout",
+    "TDS_Version",
+    "ClientCharset",
+    "sslmode",
+)
+_OPTION_VALUE = re.compile(r"^[\w .:/@-]*$")
+
+
+def odbc_problems(
+    driver: str, options: str, drivers: Iterable[str] = ODBC_DRIVERS, option_keys: Iterable[str] = ODBC_OPTION_KEYS
+) -> dict[str, str]:
+    """What is wrong with an ODBC driver name and extra options: {"driver" | "options": words}."""
+    problems: dict[str, str] = {}
+    known = list(drivers)
+    if driver.casefold() not in {d.casefold() for d in known}:
+        problems["driver"] = f"driver {driver!r} is not one of the allowed ODBC drivers: {', '.join(known)}"
+    keys = {k.casefold(): k for k in option_keys}
+    for part in filter(None, (p.strip() for p in options.split(";"))):
+        key, equals, value = part.partition("=")
+        if not equals or key.strip().casefold() not in keys:
+            problems["options"] = f"option {key.strip()!r} is not allowed; allowed options: {', '.join(keys.values())}"
+            break
+        if not _OPTION_VALUE.match(value.strip()):
+            problems["options"] = f"the value of {key.strip()} may hold letters, digits, spaces and . : / @ - only"
+            break
+    return problems
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,11 @@ class DatabaseConfig:
     options: str = ""  # extra ODBC attributes, "Encrypt=yes;TrustServerCertificate=no"
     timeout: int = 15
     tenant: str = ""
+    drivers: tuple[str, ...] = ODBC_DRIVERS  # the allowed driver names (settings: SPECTRUM_ODBC_DRIVERS)
+    option_keys: tuple[str, ...] = ODBC_OPTION_KEYS  # settings: SPECTRUM_ODBC_OPTION_KEYS
+
+    def problems(self) -> dict[str, str]:
+        return odbc_problems(self.driver, self.options, self.drivers, self.option_keys)
 
     def __repr__(self) -> str:
         return (

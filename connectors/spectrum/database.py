@@ -76,7 +76,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.spectrum import records
-from connectors.spectrum.config import DatabaseConfig
+from connectors.spectrum.config import DEMO_DRIVER, DatabaseConfig
 from connectors.spectrum.errors import (
     SpectrumAuthorizationError,
     SpectrumConfigurationError,
@@ -86,7 +86,7 @@ from connectors.spectrum.errors import (
 
 log = logging.getLogger(__name__)
 
-SQLITE_DRIVER = "sqlite3"
+SQLITE_DRIVER = DEMO_DRIVER
 DEFAULT_PAGE_SIZE = 2000
 FETCH_BATCH = 250
 
@@ -618,6 +618,9 @@ class SpectrumDatabase:
     def _connect(self) -> Any:
         if self._conn is not None:
             return self._conn
+        problems = self.config.problems()
+        if problems:  # before unixODBC is asked to load anything
+            raise SpectrumConfigurationError("; ".join(problems.values()), service="database")
         started = time.monotonic()
         if self._sqlite:
             self._conn = self._connect_sqlite()

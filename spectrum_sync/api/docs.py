@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.templatetags.static import static
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +25,14 @@ def sidecar(path: str) -> str:
 
 class JSONErrors(APIView):
     """A page that is YAML or HTML still answers its errors (405, 401...) in JSON, like the rest of
-    the API; without this DRF renders the error with the page's own renderer."""
+    the API; without this DRF renders the error with the page's own renderer.
+
+    The pages are public and read no credentials at all: answering a login sent as HTTP Basic
+    with 200 or 403 would let anyone test admin passwords here.
+    """
+
+    authentication_classes: list[type[BaseAuthentication]] = []
+    permission_classes = [AllowAny]
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         if getattr(response, "exception", False):
@@ -36,7 +45,10 @@ class LocalSchemaView(JSONErrors, SpectacularAPIView):
     pass
 
 
-class LocalSwaggerView(JSONErrors, SpectacularSwaggerView):
+class LocalSwaggerView(JSONErrors, SpectacularSwaggerSplitView):
+    """Swagger UI whose start-up script is a request of its own (``?script``), not inline: the
+    Content-Security-Policy allows scripts from this origin only."""
+
     @staticmethod
     def _swagger_ui_resource(filename: str) -> str:
         return sidecar(f"swagger-ui-dist/{filename}")

@@ -6,12 +6,31 @@ existing customers and jobs, GL mappings) are the pre-flight's, so a dry run rep
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
+# Each line (a job's phase) is at least one Spectrum call on one worker: a document has at most
+# API_MAX_LINES of them, refused before any is validated.
+LINES = {"max_length": settings.API_MAX_LINES}
+
+
+class DecimalText(serializers.DecimalField):
+    """A decimal sent as text ("596.50"): a JSON number with a fraction is a binary float, already
+    rounded before it reaches us, so it is refused rather than guessed at."""
+
+    default_error_messages = {
+        "float": 'Send amounts and quantities as decimal strings such as "596.50", not JSON numbers.'
+    }
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, float):
+            self.fail("float")
+        return super().to_internal_value(data)
 
 
 class DocumentSerializer(serializers.Serializer):
@@ -28,6 +47,12 @@ class DocumentSerializer(serializers.Serializer):
         help_text="Platform custom fields; the tenant's UDF configuration sends them to Spectrum UDFs.",
     )
 
+    def validate_custom_fields(self, value: dict[str, str]) -> dict[str, str]:
+        limit = settings.API_MAX_CUSTOM_FIELDS
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit} custom fields, got {len(value)}.")
+        return value
+
     def validate_company_code(self, value: str) -> str:
         companies = self.context.get("companies") or []
         value = value.strip().upper()
@@ -39,9 +64,9 @@ class DocumentSerializer(serializers.Serializer):
 class InvoiceLineSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["labor", "material", "discount", "tax"])
     description = serializers.CharField(max_length=250, required=False, allow_blank=True)
-    quantity = serializers.DecimalField(required=False, **QUANTITY)
+    quantity = DecimalText(required=False, **QUANTITY)
     unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = DecimalText(**AMOUNT)
     taxable = serializers.BooleanField(default=True)
     department = serializers.CharField(max_length=10, required=False, allow_blank=True)
 
@@ -59,8 +84,8 @@ class ARInvoiceSerializer(DocumentSerializer):
     remarks = serializers.CharField(max_length=500, required=False, allow_blank=True)
     department = serializers.CharField(max_length=10, required=False, allow_blank=True)
     tax_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    tax_rate = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, min_value=0)
-    lines = InvoiceLineSerializer(many=True, allow_empty=False)
+    tax_rate = DecimalText(max_digits=7, decimal_places=4, required=False, min_value=0)
+    lines = InvoiceLineSerializer(many=True, allow_empty=False, **LINES)
 
 
 class PhaseSerializer(serializers.Serializer):
@@ -68,9 +93,9 @@ class PhaseSerializer(serializers.Serializer):
     cost_type = serializers.CharField(max_length=10)
     description = serializers.CharField(max_length=250, required=False, allow_blank=True)
     unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    budget_amount = serializers.DecimalField(required=False, **AMOUNT)
-    budget_hours = serializers.DecimalField(required=False, **QUANTITY)
-    budget_quantity = serializers.DecimalField(required=False, **QUANTITY)
+    budget_amount = DecimalText(required=False, **AMOUNT)
+    budget_hours = DecimalText(required=False, **QUANTITY)
+    budget_quantity = DecimalText(required=False, **QUANTITY)
 
 
 class JobSerializer(DocumentSerializer):
@@ -91,14 +116,14 @@ class JobSerializer(DocumentSerializer):
     cost_center = serializers.CharField(max_length=20, required=False, allow_blank=True)
     est_start_date = serializers.DateField(required=False)
     est_complete_date = serializers.DateField(required=False)
-    original_contract = serializers.DecimalField(required=False, **AMOUNT)
-    phases = PhaseSerializer(many=True, required=False)
+    original_contract = DecimalText(required=False, **AMOUNT)
+    phases = PhaseSerializer(many=True, required=False, **LINES)
 
 
 class ReceiptLineSerializer(serializers.Serializer):
     po_line_number = serializers.IntegerField(min_value=1, max_value=999, required=False)
     item_code = serializers.CharField(max_length=40)
-    quantity_received = serializers.DecimalField(**QUANTITY)
+    quantity_received = DecimalText(**QUANTITY)
     phase_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
     cost_type = serializers.CharField(max_length=10, required=False, allow_blank=True)
 
@@ -112,7 +137,7 @@ class POReceiptSerializer(DocumentSerializer):
     job_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
     receipt_date = serializers.DateField()
     remarks = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    lines = ReceiptLineSerializer(many=True, allow_empty=False)
+    lines = ReceiptLineSerializer(many=True, allow_empty=False, **LINES)
 
 
 class MaintenanceSerializer(DocumentSerializer):
@@ -139,9 +164,9 @@ class CommitmentLineSerializer(serializers.Serializer):
     cost_type = serializers.CharField(max_length=10)
     description = serializers.CharField(max_length=250, required=False, allow_blank=True)
     unit_of_measure = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    quantity = serializers.DecimalField(required=False, **QUANTITY)
-    unit_price = serializers.DecimalField(required=False, **QUANTITY)
-    amount = serializers.DecimalField(**AMOUNT)
+    quantity = DecimalText(required=False, **QUANTITY)
+    unit_price = DecimalText(required=False, **QUANTITY)
+    amount = DecimalText(**AMOUNT)
 
 
 class CommitmentSerializer(DocumentSerializer):
@@ -153,16 +178,16 @@ class CommitmentSerializer(DocumentSerializer):
     date_issued = serializers.DateField(required=False)
     gl_account = serializers.CharField(max_length=40, required=False, allow_blank=True)
     department = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    retention_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, min_value=0)
-    lines = CommitmentLineSerializer(many=True, allow_empty=False)
+    retention_percent = DecimalText(max_digits=5, decimal_places=2, required=False, min_value=0)
+    lines = CommitmentLineSerializer(many=True, allow_empty=False, **LINES)
 
 
 class ChangeOrderLineSerializer(serializers.Serializer):
     billing_item = serializers.CharField(max_length=20, required=False, allow_blank=True)
     description = serializers.CharField(max_length=250, required=False, allow_blank=True)
-    quantity = serializers.DecimalField(required=False, **QUANTITY)
-    unit_price = serializers.DecimalField(required=False, **QUANTITY)
-    amount = serializers.DecimalField(**AMOUNT)
+    quantity = DecimalText(required=False, **QUANTITY)
+    unit_price = DecimalText(required=False, **QUANTITY)
+    amount = DecimalText(**AMOUNT)
 
 
 class ChangeOrderSerializer(DocumentSerializer):
@@ -173,9 +198,9 @@ class ChangeOrderSerializer(DocumentSerializer):
     status_code = serializers.CharField(max_length=2, required=False, allow_blank=True)
     change_order_date = serializers.DateField(required=False)
     approved_date = serializers.DateField(required=False)
-    fee_percent = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    fee_amount = serializers.DecimalField(required=False, **AMOUNT)
-    lines = ChangeOrderLineSerializer(many=True, allow_empty=False)
+    fee_percent = DecimalText(max_digits=6, decimal_places=2, required=False)
+    fee_amount = DecimalText(required=False, **AMOUNT)
+    lines = ChangeOrderLineSerializer(many=True, allow_empty=False, **LINES)
 
 
 SERIALIZERS: dict[str, type[DocumentSerializer]] = {

@@ -15,8 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from connectors.spectrum.errors import SpectrumError
-from spectrum_sync import connections
 from spectrum_sync.api.auth import IsTenant, TenantAPIKeyAuthentication
 from spectrum_sync.api.serializers import (
     SERIALIZERS,
@@ -24,7 +22,7 @@ from spectrum_sync.api.serializers import (
     DryRunSerializer,
     SyncRecordSerializer,
 )
-from spectrum_sync.exports import intake, preflight, writer
+from spectrum_sync.exports import intake, preflight
 from spectrum_sync.exports.documents import DOCUMENT_TYPES, DocumentType
 from spectrum_sync.models import Direction, SyncRecord, Tenant
 
@@ -48,22 +46,7 @@ def _companies(tenant: Tenant) -> list[str]:
 
 def dry_run(tenant: Tenant, declaration: DocumentType, document: dict[str, Any]) -> dict[str, Any]:
     """The exact Spectrum calls and every pre-flight problem, without storing or sending anything."""
-    check = preflight.run(tenant, declaration.object_type, document)
-    problems = check.problems_as_dicts()
-    try:
-        client = connections.spectrum_client(tenant)
-    except (ImportError, SpectrumError):
-        client = None  # no client to validate with: the mapper's own checks still apply
-    if client is not None:
-        try:
-            for msg in writer.client_side_problems(client, check.mapped.calls):
-                problems.append({"code": msg.code, "message": msg.message, "column": msg.column, "waits_for": None})
-        finally:
-            client.close()
-    verdict = check.verdict
-    if verdict == "send" and any(p["code"] in ("I", "M") and not p["waits_for"] for p in problems):
-        verdict = "fail"
-    return {"verdict": verdict, "calls": [c.as_dict() for c in check.mapped.calls], "problems": problems}
+    return preflight.dry_run(tenant, declaration.object_type, document).as_dict()
 
 
 class DocumentView(TenantAPIView):
@@ -77,12 +60,22 @@ class DocumentView(TenantAPIView):
         document = dict(serializer.data)  # JSON-friendly: decimals as text, dates ISO
         if str(request.query_params.get("dry_run", "")).lower() in _TRUE:
             return Response(dry_run(tenant, self.declaration, document), status=status.HTTP_200_OK)
-        record, created = intake.accept(
-            tenant, self.declaration.object_type, document["document_id"], document["version"], document
-        )
+        try:
+            record, created = intake.accept(
+                tenant, self.declaration.object_type, document["document_id"], document["version"], document
+            )
+        except intake.Refused as refused:
+            return Response({"detail": str(refused), "code": refused.code}, status=status.HTTP_409_CONFLICT)
         url = settings.SITE_URL + reverse("api:sync-record", args=[record.pk])
         body = {"id": record.pk, "status": record.status, "status_url": url, "duplicate": not created}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+def _with_article(label: str) -> str:
+    """The label with its article by sound ("an AR invoice", "a PO receipt", "a job"); initialisms stay capitals."""
+    initialism = label[:2].isupper()
+    vowel_sound = label[0] in ("AEFHILMNORSX" if initialism else "AEIOUaeiou")
+    return f"{'an' if vowel_sound else 'a'} {label if initialism else label[0].lower() + label[1:]}"
 
 
 def document_view(declaration: DocumentType) -> type[DocumentView]:
@@ -95,10 +88,13 @@ def document_view(declaration: DocumentType) -> type[DocumentView]:
 
     post = extend_schema(
         operation_id=f"export_{declaration.object_type}",
-        summary=f"Export a {declaration.label.lower()} to Spectrum",
+        summary=f"Export {_with_article(declaration.label)} to Spectrum",
         description=(
             "Stores the document and queues it for Spectrum; answers 202 with the sync record's id and "
-            "status URL. The same document_id and version posted again is the same record. With "
+            "status URL. The same document_id and version posted again with the same body is the same "
+            "record; with another body, or a version older than one already received, it is refused "
+            "(409). Versions compare as numbers when both are whole numbers, otherwise as text. "
+            'Amounts and quantities are decimal strings ("596.50"), never JSON numbers. With '
             "`?dry_run=true` nothing is stored or sent: the answer is the exact Spectrum payload and "
             "every pre-flight problem."
         ),
@@ -109,6 +105,9 @@ def document_view(declaration: DocumentType) -> type[DocumentView]:
             200: OpenApiResponse(DryRunSerializer, description="Dry run"),
             400: OpenApiResponse(description="Field errors; nothing stored"),
             401: OpenApiResponse(description="Missing or unknown API key"),
+            409: OpenApiResponse(description="This version was received with another body, or a newer one was"),
+            413: OpenApiResponse(description="Body over the size limit"),
+            429: OpenApiResponse(description="Over the tenant's request rate; Retry-After says when to retry"),
         },
         tags=["documents"],
     )(post)

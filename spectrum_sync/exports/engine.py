@@ -27,7 +27,8 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from connectors.spectrum.errors import (
@@ -55,6 +56,11 @@ Outcome = SyncAttempt.Outcome
 # Holds are told apart by their code: "M" waits for a master record (Spectrum's "missing"), "A" for
 # the connection's authorization (Spectrum's "abort"), "CFG" for incomplete mappings.
 HOLD_PARENT, HOLD_AUTHORIZATION, HOLD_CONFIGURATION = "M", "A", "CFG"
+# An older version retried after a newer one reached Spectrum: never sent.
+SUPERSEDED = "SUPERSEDED"
+# Held because the tenant has no Spectrum connection yet; released when one is saved.
+HOLD_NO_CONNECTION = "CONN"
+NO_CONNECTION = "No Spectrum connection yet: this document is sent once the tenant's connection is added."
 # A record set aside because workers kept dying on it (a poison document), never Spectrum's code.
 WORKER_LOST = "WORKER"
 
@@ -117,6 +123,8 @@ def process(record_id: int) -> str:
     try:
         connection = tenant.connection  # loaded with the record, and kept for the client built later
     except SpectrumConnection.DoesNotExist:
+        if record.status == SyncStatus.PENDING:
+            _hold_unclaimed(record, HOLD_NO_CONNECTION, NO_CONNECTION)
         return "no-connection"
     if _older_version_unfinished(record):
         # Versions of one document reach Spectrum in order (a job's update after its create).
@@ -126,6 +134,9 @@ def process(record_id: int) -> str:
         )
         enqueue(record.pk, countdown=delay)
         return "waiting-for-older-version"
+    if record.status == SyncStatus.PENDING and _newer_version_sent(record):
+        _supersede(record)
+        return "superseded"
     if connection.exports_held_reason and record.status == SyncStatus.PENDING:
         _hold_unclaimed(record, HOLD_AUTHORIZATION, f"Exports are held: {connection.exports_held_reason}")
         return "held"
@@ -151,6 +162,27 @@ def _older_version_unfinished(record: SyncRecord) -> bool:
         .exclude(status__in=[SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.BYPASSED])
         .exists()
     )
+
+
+def _newer_version_sent(record: SyncRecord) -> bool:
+    """A later version of the document went to Spectrum (an older one failed, then was retried)."""
+    return SyncRecord.objects.filter(
+        tenant_id=record.tenant_id,
+        direction=Direction.EXPORT,
+        object_type=record.object_type,
+        platform_id=record.platform_id,
+        created_at__gt=record.created_at,
+        status__in=[SyncStatus.SUCCEEDED, SyncStatus.SENDING, SyncStatus.UNKNOWN],
+    ).exists()
+
+
+def _supersede(record: SyncRecord) -> None:
+    message = "Not sent: a newer version of this document has gone to Spectrum, and this one would overwrite it."
+    with transaction.atomic():
+        if record.transition(
+            SyncStatus.FAILED, error_code=SUPERSEDED, error_message=message, error_column="", platform_notified_at=None
+        ):
+            _after_outcome(record, SyncStatus.FAILED)
 
 
 def _export(record: SyncRecord, token: str) -> str:
@@ -568,6 +600,29 @@ def release_held_for(tenant: Tenant, object_type: str, keys: Iterable[str]) -> i
     return released
 
 
+def release_held_without_connection(tenant: Tenant) -> int:
+    """The tenant's exports held for want of a Spectrum connection go back to pending (one is saved)."""
+    released = 0
+    held = SyncRecord.objects.filter(
+        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_NO_CONNECTION
+    ).select_related("tenant")
+    if not held.exists():  # the usual case: every connection save asks
+        return 0
+    with transaction.atomic():
+        for record in held:
+            if record.transition(
+                SyncStatus.PENDING,
+                next_attempt_at=None,
+                held_reason="",
+                error_code="",
+                error_message="",
+                platform_notified_at=None,
+            ):
+                released += 1
+                enqueue_on_commit(record.pk)
+    return released
+
+
 # --- the sweeper ------------------------------------------------------------------------------------
 
 
@@ -592,7 +647,7 @@ def sweep(limit: int = 500) -> dict[str, int]:
     due = exports.filter(status__in=[SyncStatus.PENDING, SyncStatus.UNKNOWN]).filter(
         Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, updated_at__lt=stale)
     )
-    for record_id in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
+    for record_id in fair_share(due, limit):
         enqueue(record_id)
         counts["enqueued"] += 1
     untold = exports.filter(
@@ -600,10 +655,19 @@ def sweep(limit: int = 500) -> dict[str, int]:
         platform_notified_at__isnull=True,
         updated_at__lt=stale,
     ).exclude(tenant__platform_url="")
-    for record_id in untold.values_list("pk", flat=True)[:limit]:
+    for record_id in fair_share(untold, limit):
         enqueue_result(record_id)
         counts["results"] += 1
     return counts
+
+
+def fair_share(records: Any, limit: int) -> list[int]:
+    """Up to ``limit`` ids, taken round robin over tenants: every tenant's first due record, then
+    every tenant's second, and so on. One tenant's backlog cannot fill the window while another
+    tenant's lost messages wait."""
+    turn = Window(RowNumber(), partition_by=[F("tenant_id")], order_by=[F("next_attempt_at").asc(), F("pk").asc()])
+    ranked = records.annotate(turn=turn).order_by("turn", "next_attempt_at", "pk")
+    return list(ranked.values_list("pk", flat=True)[:limit])
 
 
 def _expire_lease(record: SyncRecord, now: datetime) -> bool:

@@ -420,7 +420,9 @@ def test_demo_sqlite_path_reads_the_same_records(
     with Store.open(f"sqlite:///{path}") as store:
         store.create_schema()
         seed(store, "demo")
-    demo_config = dataclasses.replace(spectrum_db.odbc_config, driver="sqlite3", database=str(path), port=None)
+    demo_config = dataclasses.replace(
+        spectrum_db.odbc_config, driver="sqlite3", database=str(path), port=None, drivers=("sqlite3",)
+    )
     with SpectrumDatabase(demo_config, page_size=5) as demo:
         assert demo.test().startswith("SQLite")
         for object_type in ("gl_account", "sales_tax", "phase", "ar_payment", "vendor"):
