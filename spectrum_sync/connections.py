@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from connectors.outbound import OutboundPolicy
+from connectors.redaction import bind_tenant, register_secret
 from connectors.spectrum.config import DatabaseConfig, DataExchangeConfig
 from spectrum_sync.models import SpectrumConnection, Tenant
 
@@ -20,7 +22,28 @@ if TYPE_CHECKING:
     from connectors.spectrum.database import SpectrumDatabase
 
 
+def outbound_policy() -> OutboundPolicy:
+    """The operator's rules for where requests to Spectrum and the platform may go."""
+    return OutboundPolicy.build(
+        settings.OUTBOUND_ALLOWED_HOSTS, settings.OUTBOUND_ALLOWED_NETWORKS, debug=settings.OUTBOUND_ALLOW_LOCAL
+    )
+
+
+def _working_for(connection: SpectrumConnection | None, tenant: Tenant) -> None:
+    """Logs from here on are about ``tenant``, and masked with all of its secrets, whichever of
+    them this task uses (connectors/redaction.py). The objects given may hold values not yet saved."""
+    if connection is None:
+        connection = SpectrumConnection.objects.filter(tenant=tenant).first()
+    secrets = [tenant.platform_signing_secret]
+    if connection is not None:
+        secrets += [connection.authorization_id, connection.enhanced_client_secret, connection.db_password]
+    for secret in secrets:
+        register_secret(secret, tenant.slug)
+    bind_tenant(tenant.slug)
+
+
 def dx_config(connection: SpectrumConnection) -> DataExchangeConfig:
+    _working_for(connection, connection.tenant)
     return DataExchangeConfig(
         base_url=connection.base_url.rstrip("/"),
         authorization_id=connection.authorization_id,
@@ -34,13 +57,14 @@ def dx_config(connection: SpectrumConnection) -> DataExchangeConfig:
         read_timeout=float(settings.HTTP_READ_TIMEOUT),
         reply_deadline=float(settings.SPECTRUM_REPLY_DEADLINE),
         tenant=connection.tenant.slug,
-        allowed_hosts=tuple(settings.OUTBOUND_ALLOWED_HOSTS),
+        outbound=outbound_policy(),
     )
 
 
 def db_config(connection: SpectrumConnection) -> DatabaseConfig | None:
     if not connection.db_enabled:
         return None
+    _working_for(connection, connection.tenant)
     return DatabaseConfig(
         driver=connection.db_driver,
         host=connection.db_host,
@@ -51,6 +75,8 @@ def db_config(connection: SpectrumConnection) -> DatabaseConfig | None:
         options=connection.db_options,
         timeout=int(settings.HTTP_CONNECT_TIMEOUT) * 3,
         tenant=connection.tenant.slug,
+        drivers=tuple(settings.SPECTRUM_ODBC_DRIVERS),
+        option_keys=tuple(settings.SPECTRUM_ODBC_OPTION_KEYS),
     )
 
 
@@ -70,11 +96,12 @@ def spectrum_database(tenant: Tenant) -> SpectrumDatabase | None:
 def platform_client(tenant: Tenant) -> PlatformClient:
     from connectors.platform.client import PlatformClient
 
+    _working_for(None, tenant)
     return PlatformClient(
         tenant.platform_url.rstrip("/"),
         tenant.platform_signing_secret,
         timeout=(float(settings.HTTP_CONNECT_TIMEOUT), float(settings.HTTP_READ_TIMEOUT)),
         reply_deadline=float(settings.PLATFORM_REPLY_DEADLINE),
-        allowed_hosts=tuple(settings.OUTBOUND_ALLOWED_HOSTS),
+        policy=outbound_policy(),
         tenant=tenant.slug,
     )

@@ -73,7 +73,7 @@ def test_key_rotation_keeps_old_secrets_readable_then_moves_them_to_the_new_key(
 def test_admin_never_shows_a_secret_and_blank_keeps_it(admin_client, secret_connection: SpectrumConnection) -> None:  # type: ignore[no-untyped-def]
     tenant = secret_connection.tenant
     page = admin_client.get(f"/admin/spectrum_sync/tenant/{tenant.pk}/change/").content.decode()
-    assert "A value is set" in page
+    assert "Set; leave blank to keep it." in page
     for value in [*SECRETS.values(), "platform-signing-secret-acme"]:
         assert value not in page
 

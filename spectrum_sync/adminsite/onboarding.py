@@ -14,8 +14,19 @@ from typing import Any
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
+from spectrum_sync.exports import actions as exports
+from spectrum_sync.exports.engine import HOLD_AUTHORIZATION
 from spectrum_sync.imports import actions as imports
-from spectrum_sync.models import MirrorRecord, PollSchedule, SpectrumConnection, SyncRun, Tenant
+from spectrum_sync.models import (
+    Direction,
+    MirrorRecord,
+    PollSchedule,
+    SpectrumConnection,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
+    Tenant,
+)
 from spectrum_sync.notifications.health import check_connection
 
 DONE, TODO, PROBLEM = "done", "todo", "problem"
@@ -72,7 +83,9 @@ def steps(tenant: Tenant) -> list[Step]:
             tenant,
             "",
             "mappings",
-            "None yet: Spectrum's own defaults (GL install, job contract, customer tax code) apply.",
+            "None yet. AR invoices need a revenue GL account for their labor and material lines and "
+            "commitments a job-cost GL account (by department, line kind or a default row); until then they are "
+            "held. Tax codes default to the job's or the invoice's own.",
         ),
         _app_step("udfs", "UDF configuration", tenant, "udf", "mappings", "None yet: no UDFs are sent."),
         _app_step(
@@ -116,7 +129,9 @@ def _test_step(connection: SpectrumConnection | None) -> Step:
     if connection.last_health_ok:
         text = f"Spectrum {version}; every needed web service is authorized."
         return Step("test", "Test connection", DONE, text, action="Test again")
-    reason = detail.get("message") or "Spectrum could not be reached or refused the Authorization ID."
+    # What the check found, in its own words (an expiring secret, a late poll, a refused login…).
+    problems = detail.get("problems") or []
+    reason = " ".join(problems) or "Spectrum could not be reached or refused the Authorization ID."
     if missing:
         reason = f"Spectrum {version}. The Authorization ID lacks: {', '.join(missing)}. {reason}"
     return Step("test", "Test connection", PROBLEM, reason, action="Test again")
@@ -202,7 +217,33 @@ def perform(tenant: Tenant, step: str, user: Any) -> tuple[str, bool]:
         return _create_default_schedule(tenant)
     if step == "enable":
         return _toggle_active(tenant)
+    if step == "resume":
+        return _resume_exports(tenant, user)
     return f"Unknown onboarding step {step!r}.", False
+
+
+def held_for_authorization(tenant: Tenant) -> Any:
+    return SyncRecord.objects.filter(
+        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_AUTHORIZATION
+    )
+
+
+def exports_hold(tenant: Tenant) -> dict[str, Any] | None:
+    """What an authorization abort holds, for the banner with "resume exports"; None when nothing is held."""
+    connection = _connection(tenant)
+    held = held_for_authorization(tenant).count()
+    if not held and not (connection and connection.exports_held_reason):
+        return None
+    reason = connection.exports_held_reason if connection else ""
+    since = connection.exports_held_at if connection else None
+    return {"reason": reason or "Spectrum refused the Authorization ID", "since": since, "held": held}
+
+
+def _resume_exports(tenant: Tenant, user: Any) -> tuple[str, bool]:
+    if exports_hold(tenant) is None:
+        return "No exports are held: nothing to resume.", True
+    resumed = exports.release_connection_hold(tenant, user, "authorization fixed")
+    return f"Authorization fixed: exports resumed, {resumed} held document(s) sent again.", True
 
 
 def _test_connection(tenant: Tenant) -> tuple[str, bool]:

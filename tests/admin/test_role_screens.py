@@ -89,7 +89,7 @@ def test_staff_sees_secrets_as_set_but_never_their_value(world: World) -> None:
     body = client_for(world.staff).get(reverse("admin:spectrum_sync_tenant_change", args=[world.acme.pk]))
     text = body.content.decode()
     assert "ACMEAUTH42" not in text and "platform-signing-secret-acme" not in text
-    assert "A value is set" in text
+    assert "Set; leave blank to keep it." in text
 
 
 def test_schedule_change_is_in_the_admin_log_with_who_did_it(world: World) -> None:

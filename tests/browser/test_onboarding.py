@@ -18,7 +18,7 @@ def test_staff_creates_a_tenant_and_walks_the_onboarding_steps(browser: Browser,
     browser.driver.find_element(By.ID, "id_connection-0-company_codes").send_keys("CP1, CP2")
     browser.driver.find_element(By.ID, "id_connection-0-authorization_id").send_keys("CEDARAUTH9")
     browser.click(By.CSS_SELECTOR, "input[name=_continue]")
-    browser.wait_for(By.CSS_SELECTOR, "ul.messagelist")
+    browser.wait_for(By.CSS_SELECTOR, "code.api-key")  # the new tenant's key, shown once
     tenant = Tenant.objects.get(slug="cedar-plumbing")
     assert SpectrumConnection.objects.get(tenant=tenant).authorization_id == "CEDARAUTH9"
     assert "CEDARAUTH9" not in browser.driver.page_source  # entered, never shown back

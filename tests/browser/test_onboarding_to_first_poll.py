@@ -50,7 +50,7 @@ def test_staff_onboard_a_tenant_to_its_first_successful_poll(
     fill(browser, "id_connection-0-company_codes", "DC1")
     fill(browser, "id_connection-0-authorization_id", DEMO_AUTH_ID)
     browser.click(By.CSS_SELECTOR, "input[name=_continue]")
-    browser.wait_for(By.CSS_SELECTOR, "ul.messagelist")
+    browser.wait_for(By.CSS_SELECTOR, "code.api-key")  # the new tenant's key, shown once
     tenant = Tenant.objects.get(slug=SLUG)
 
     browser.open(f"/admin/spectrum_sync/tenant/{tenant.pk}/onboarding/")
@@ -62,6 +62,10 @@ def test_staff_onboard_a_tenant_to_its_first_successful_poll(
     browser.click(By.ID, "action-schedule")
     browser.wait_for(By.CSS_SELECTOR, "ul.messagelist")
     assert "done" in step_class(browser, "schedule")
+
+    browser.click(By.ID, "action-enable")  # a new tenant starts inactive
+    browser.wait_for(By.CSS_SELECTOR, "ul.messagelist")
+    assert "Tenant enabled" in browser.text, browser.text
 
     browser.click(By.ID, "action-reference")
     browser.wait_for(By.CSS_SELECTOR, "ul.messagelist")

@@ -20,7 +20,9 @@ Routes (all JSON except ``/``):
   answers only after ``delay`` seconds (default 5), the case where the sender cannot know it
   arrived; ``"reset"`` drops the connection without an answer and stores nothing.
 - ``POST /_sim/reset`` — forget deliveries, records, requests, documents and pending failures
-  (tenants stay). ``POST /_sim/tenants`` ``{"slug", "secret"}`` — add or replace a tenant.
+  (tenants stay). ``POST /_sim/tenants`` ``{"slug", "secret"}`` — add or replace a tenant (kept in the
+  store, so a file store remembers it across restarts; Spectrum Sync's admin registers new demo
+  tenants this way).
 - ``POST /_sim/post-document`` — form or JSON ``{"sample", "document"?, "sync_url"?, "api_key"?}``:
   post a sample document to Spectrum Sync's inbound API and record the answer.
 """
@@ -189,6 +191,8 @@ class PlatformSimulatorApp:
     ) -> None:
         self.store = store or SimulatorStore()
         self.tenants = tenants or TenantSecrets()
+        for slug, secret in self.store.registered_tenants().items():
+            self.tenants.add(slug, secret)  # registered over HTTP before a restart
         self.inbound = inbound_settings or InboundSettings()
         self.faults = FaultPlan()
         self.signature_tolerance = signature_tolerance
@@ -249,6 +253,7 @@ class PlatformSimulatorApp:
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,60}", slug) or not secret:
                 return json_response(400, {"error": "give a tenant slug and a non-empty secret"})
             self.tenants.add(slug, secret)
+            self.store.register_tenant(slug, secret)
             return json_response(200, {"ok": True, "tenants": self.tenants.slugs()})
         if path == "/_sim/post-document":
             return self._post_document(environ, body)

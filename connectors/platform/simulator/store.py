@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS requests (
     status INTEGER NOT NULL,
     note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tenants (
+    slug TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    registered_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -251,6 +256,20 @@ class SimulatorStore:
         with self._lock:
             rows = self._db.execute("SELECT * FROM documents ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [{**dict(row), "document": json.loads(row["document"])} for row in rows]
+
+    # --- tenants registered over HTTP (kept across restarts; reset leaves them) -------------------
+
+    def register_tenant(self, slug: str, secret: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO tenants (slug, secret, registered_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (slug) DO UPDATE SET secret = excluded.secret, registered_at = excluded.registered_at",
+                (slug, secret, now_iso()),
+            )
+
+    def registered_tenants(self) -> dict[str, str]:
+        with self._lock:
+            return {row["slug"]: row["secret"] for row in self._db.execute("SELECT slug, secret FROM tenants")}
 
     def reset(self) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from spectrum_sync.demo import spectrum_simulator_store
+from spectrum_sync.demo import PLATFORM_SIMULATOR_URL, spectrum_simulator_store
 
 
 def stack_commands(
@@ -149,6 +149,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        # The web admin registers each new tenant with the demo's platform simulator (spectrum_sync/demo.py).
+        os.environ.setdefault("PLATFORM_SIMULATOR_URL", PLATFORM_SIMULATOR_URL)
         commands = stack_commands(options["host"], options["port"], options["platform_port"], options["spectrum_port"])
         supervisor = Supervisor(commands, say=self.stdout.write)
         supervisor.start()
