@@ -18,4 +18,5 @@ def test_late_ack_prefetch_one_json_only() -> None:
     assert conf.worker_prefetch_multiplier == 1
     assert conf.accept_content == ["json"]
     assert conf.task_always_eager is False
-    assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    # django-celery-beat's database scheduler, with a heartbeat for check_beat (spectrum_sync/beat.py).
+    assert conf.beat_scheduler == "spectrum_sync.beat:HeartbeatScheduler"

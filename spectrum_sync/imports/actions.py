@@ -12,6 +12,8 @@ Stable names (the admin calls them; keep them):
 - :func:`set_interval` ``(schedule, minutes)`` — change a schedule's interval; a shorter one applies
   at once (call it from the admin when ``interval_minutes`` is edited).
 - :func:`run_in_foreground` ``(tenant, object_type, ...)`` — one poll in this process (``sync_poll``).
+- :func:`retry_failed_imports` ``(records, user)`` — deliver failed import records again now.
+- :func:`dismiss_failed_imports` ``(records, user, reason)`` — take import failures off the queue.
 
 Every poll, however started, takes the same lease (:mod:`.leases`), so a button pressed while the
 scheduled poll runs reports "already running" instead of starting a second one.
@@ -22,13 +24,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from spectrum_sync.imports import declarations, leases
-from spectrum_sync.imports.engine import Progress, run_poll
-from spectrum_sync.models import MirrorRecord, PollSchedule, SpectrumConnection, SyncRun, Tenant
+from spectrum_sync.imports.engine import Change, Progress, run_poll, run_redelivery
+from spectrum_sync.models import (
+    Direction,
+    MirrorRecord,
+    PollSchedule,
+    SpectrumConnection,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
+    Tenant,
+)
 
 DEFAULT_INTERVAL_MINUTES = 30
 DEMO_INTERVAL_MINUTES = 1
@@ -195,3 +207,119 @@ def poll_scheduled(schedule_id: int, token: int, trigger: str) -> SyncRun | None
         leases.release(schedule_id, token_now, run_id=None, succeeded=False)
         return None
     return run_poll(schedule, token_now, trigger)
+
+
+@dataclass
+class RetryOutcome:
+    """What "Retry" did with failed import records: one run per (tenant, object type)."""
+
+    runs: list[SyncRun] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> int:
+        return sum(run.created_count + run.updated_count + run.deleted_count for run in self.runs)
+
+    @property
+    def failed(self) -> int:
+        return sum(run.failed_count for run in self.runs)
+
+
+def failed_imports(records: Iterable[SyncRecord]) -> list[SyncRecord]:
+    return [r for r in records if r.direction == Direction.IMPORT and r.status == SyncStatus.FAILED]
+
+
+def retry_failed_imports(records: Sequence[SyncRecord], user: Any = None) -> RetryOutcome:
+    """Deliver again what these failed import records were to deliver, under each poll's lease.
+
+    Per record key the newest failed change is sent (Spectrum's latest value we read, which the
+    mirror only takes once the platform has it). A success resolves every earlier failure of that
+    record; a renewed failure gets a record of its own and the retried ones leave the queue.
+    """
+    outcome = RetryOutcome()
+    groups: dict[tuple[int, str], list[SyncRecord]] = {}
+    for record in failed_imports(records):
+        groups.setdefault((record.tenant_id, record.object_type), []).append(record)
+    for (_tenant, object_type), group in groups.items():
+        tenant = group[0].tenant
+        run = _redeliver(tenant, object_type, group)
+        if run is None:
+            outcome.busy.append(f"{tenant.slug} {object_type}")
+            continue
+        _retried(group, run, user)
+        outcome.runs.append(run)
+    return outcome
+
+
+def _redeliver(tenant: Tenant, object_type: str, records: list[SyncRecord]) -> SyncRun | None:
+    declarations.get(object_type)
+    schedule, _ = PollSchedule.objects.get_or_create(
+        tenant=tenant, object_type=object_type, defaults={"interval_minutes": DEFAULT_INTERVAL_MINUTES}
+    )
+    owner = leases.owner_name("retry")
+    token = leases.take(schedule.pk, owner)
+    token = leases.start(schedule.pk, token, owner) if token is not None else None
+    if token is None:
+        return None  # a poll runs now; it delivers these records itself if Spectrum still has them
+    schedule.refresh_from_db()
+    return run_redelivery(schedule, token, newest_changes(tenant, object_type, records))
+
+
+def newest_changes(tenant: Tenant, object_type: str, records: list[SyncRecord]) -> list[Change]:
+    """The newest failed change of each record key among ``records``."""
+    keys = {r.spectrum_key for r in records}
+    newest: dict[str, SyncRecord] = {}
+    failures = SyncRecord.objects.filter(
+        tenant=tenant, direction=Direction.IMPORT, object_type=object_type, status=SyncStatus.FAILED,
+        spectrum_key__in=keys,
+    ).order_by("created_at", "pk")  # fmt: skip
+    for record in failures:
+        newest[record.spectrum_key] = record
+    return [change_of(record) for record in newest.values()]
+
+
+def change_of(record: SyncRecord) -> Change:
+    payload = record.payload
+    key = str(payload.get("key") or record.spectrum_key)
+    item = {name: payload[name] for name in ("action", "key", "data") if name in payload}
+    return Change(
+        str(payload.get("change", "update")), key, record.company_code, record.version, None, item,
+        mirror=payload.get("mirror"),
+    )  # fmt: skip
+
+
+def _retried(records: list[SyncRecord], run: SyncRun, user: Any) -> None:
+    """Retried records whose retry failed again leave the queue: the retry's own record has today's reason."""
+    now = timezone.now()
+    by = f" by {user}" if user is not None else ""
+    recorded = SyncRecord.objects.filter(
+        tenant_id=run.tenant_id, direction=Direction.IMPORT, object_type=run.object_type,
+        created_at__gte=run.started_at,
+        payload__delivery_id__startswith=f"{run.tenant.slug}.{run.object_type}.run{run.pk}.",
+    ).values_list("spectrum_key", flat=True)  # fmt: skip
+    SyncRecord.objects.filter(
+        pk__in=[r.pk for r in records], status=SyncStatus.FAILED, spectrum_key__in=list(recorded)
+    ).update(
+        status=SyncStatus.SUPERSEDED,
+        resolved_by=user if user is not None and user.pk else None,
+        resolved_at=now,
+        updated_at=now,
+        resolution_note=f"Retried{by} in run {run.pk}, which failed again: see that run's record.",
+    )
+    for record in records:
+        record.refresh_from_db(fields=["status", "resolution_note", "resolved_at", "resolved_by"])
+
+
+def dismiss_failed_imports(records: Sequence[SyncRecord], user: Any, reason: str) -> int:
+    """Take failed import records off the queue with a reason (who and when are recorded too)."""
+    if not reason.strip():
+        raise ValueError("Say why these import failures are dismissed.")
+    done = 0
+    for record in failed_imports(records):
+        done += record.transition(
+            SyncStatus.DISMISSED,
+            resolved_by=user,
+            resolution_note=reason.strip(),
+            resolved_at=timezone.now(),
+        )
+    return done

@@ -8,7 +8,10 @@ delivered to the platform in chunks; only after the platform has a chunk does th
 (in one transaction guarded by the poll's fencing token), together with one import ``SyncRecord``
 per record. If a delivery fails, the mirror keeps its old hashes, so the next poll sees the same
 changes and delivers them again — a change is never lost, only delayed. Deletions are computed
-only after a complete read, and never for companies this poll did not read.
+only after a complete read (never after a reply that ended in a cut), never for companies this poll
+did not read, and more of them than :func:`.deletions.limit` allows wait for a person
+(:mod:`.deletions`). Rows tagged with a company the poll did not ask for are dropped and counted.
+A successful delivery of a record resolves that record's earlier failed deliveries.
 
 Entry point: :func:`run_poll`.
 """
@@ -20,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -29,8 +33,9 @@ from django.utils import timezone
 from connectors.platform.errors import PlatformError, PlatformRejected
 from connectors.spectrum.errors import SpectrumConfigurationError, SpectrumError
 from connectors.spectrum.records import SpectrumRecord
+from mappings.rules import load_class_names
 from spectrum_sync import connections
-from spectrum_sync.imports import bulk, leases, readers
+from spectrum_sync.imports import bulk, deletions, leases, mappers, readers
 from spectrum_sync.imports.declarations import ImportDeclaration, get, record_hash
 from spectrum_sync.models import Direction, PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
 from spectrum_sync.redaction import redact
@@ -72,8 +77,14 @@ class Change:
     key: str
     company_code: str
     row_hash: str  # hex; "" for a delete
-    record: SpectrumRecord | None  # None for a delete
+    record: SpectrumRecord | None  # None for a delete, and for a retried delivery
     item: dict[str, Any]
+    # What the mirror keeps of the record when there is no SpectrumRecord (a retried delivery).
+    mirror: dict[str, Any] | None = None
+
+    @property
+    def mirror_data(self) -> dict[str, Any] | None:
+        return bulk.record_data(self.record) if self.record is not None else self.mirror
 
 
 @dataclass
@@ -84,6 +95,9 @@ class Counts:
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
+    other_company: int = 0
+    held: int = 0
+    notices: list[str] = field(default_factory=list)
 
     def apply_to(self, run: SyncRun) -> None:
         run.read_count = self.read
@@ -92,6 +106,9 @@ class Counts:
         run.deleted_count = self.deleted
         run.unchanged_count = self.unchanged
         run.failed_count = self.failed
+        run.other_company_count = self.other_company
+        run.held_deletion_count = self.held
+        run.notice = "\n".join(self.notices)
 
 
 @dataclass
@@ -107,6 +124,8 @@ class Poll:
     pending: list[Change] = field(default_factory=list)
     chunk_number: int = 0
     last_heartbeat: float = field(default_factory=time.monotonic)
+    confirmed_batches: list[int] = field(default_factory=list)
+    _failures_known: bool | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -116,24 +135,37 @@ class Poll:
 
     def read(self, reader: readers.RecordReader, companies: list[str]) -> None:
         live = bulk.live_hashes(self.tenant.pk, self.declaration.object_type)
+        known_total = len(live)
+        complete = True
         for company in companies:
             known = sum(1 for key in live if key.startswith(company + "|"))
-            seen = self.compare(reader.iter_records(self.declaration.object_type, company), live)
-            if seen == 0 and known > EMPTY_READ_GUARD:
+            cuts = readers.cut_replies(reader)
+            seen = self.compare(reader.iter_records(self.declaration.object_type, company), live, company)
+            if readers.cut_replies(reader) > cuts:
+                complete = False
+                self.counts.notices.append(cut_notice(company))
+            elif seen == 0 and known > EMPTY_READ_GUARD:
                 raise PollRefused(
                     f"Spectrum returned no {self.declaration.label} records for company {company} although "
                     f"{known} were imported before; nothing was deleted. If they really are gone, use "
                     "'reset' on this object type and poll again."
                 )
-        prefixes = tuple(company + "|" for company in companies)
-        vanished = [key for key, digest in live.items() if digest is not SEEN and key.startswith(prefixes)]
-        self.queue_deletions(vanished)
+        if self.counts.other_company:
+            self.counts.notices.append(other_company_notice(self.counts.other_company, companies))
+        if complete:
+            prefixes = tuple(company + "|" for company in companies)
+            vanished = [key for key, digest in live.items() if digest is not SEEN and key.startswith(prefixes)]
+            self.queue_deletions(deletions.screen(self, vanished, known_total))
         self.flush()
+        deletions.mark_delivered(self)
 
-    def compare(self, records: Iterator[SpectrumRecord], live: dict[str, bytes]) -> int:
+    def compare(self, records: Iterator[SpectrumRecord], live: dict[str, bytes], company: str) -> int:
         declaration, counts = self.declaration, self.counts
         seen = 0
         for record in records:
+            if record.company_code.strip().upper() != company:
+                counts.other_company += 1  # never delivered, and never a reason to delete
+                continue
             seen += 1
             counts.read += 1
             key = record.key
@@ -157,7 +189,15 @@ class Poll:
         return seen
 
     def upsert_item(self, record: SpectrumRecord) -> dict[str, Any]:
-        return {"action": "upsert", "key": record.key, "data": self.declaration.to_item_data(record)}
+        data = self.declaration.to_item_data(record)
+        if self.declaration.object_type == "gl_department":
+            data = mappers.as_platform_class(data, self.class_names)
+        return {"action": "upsert", "key": record.key, "data": data}
+
+    @cached_property
+    def class_names(self) -> dict[str, str]:
+        """The tenant's Department ↔ class mapping, read once per poll."""
+        return load_class_names(self.tenant)
 
     def queue_deletions(self, keys: list[str]) -> None:
         for key in keys:
@@ -215,18 +255,19 @@ class Poll:
                     tenant_id,
                     object_type,
                     [
-                        bulk.MirrorRow(c.key, c.company_code, c.row_hash, bulk.record_data(c.record))
+                        bulk.MirrorRow(c.key, c.company_code, c.row_hash, data)
                         for c in changes
-                        if c.record is not None
+                        if c.action != "delete" and (data := c.mirror_data) is not None
                     ],
                     now,
                 )
-                bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.record is None], now)
+                bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.action == "delete"], now)
+                self.resolve_failures([c.key for c in changes], now)
             bulk.insert(SyncRecord, [self.sync_record(c, delivery_id, error, now) for c in changes])
         if error:
             self.counts.failed += len(changes)
             return
-        self.release_held_exports([c.key for c in changes if c.record is not None])
+        self.release_held_exports([c.key for c in changes if c.action != "delete"])
         for change in changes:
             if change.action == "create":
                 self.counts.created += 1
@@ -234,6 +275,27 @@ class Poll:
                 self.counts.updated += 1
             else:
                 self.counts.deleted += 1
+
+    def resolve_failures(self, keys: list[str], now: Any) -> None:
+        """Earlier failed deliveries of these records are done with: the platform has them now."""
+        if self._failures_known is None:  # one indexed probe per poll keeps a quiet poll cheap
+            self._failures_known = self.failed_imports().exists()
+        if not self._failures_known:
+            return
+        self.failed_imports().filter(spectrum_key__in=[key[:100] for key in keys]).update(
+            status=SyncStatus.SUPERSEDED,
+            resolved_at=now,
+            updated_at=now,
+            resolution_note=f"Delivered again by {self.run.get_trigger_display().lower()} run {self.run.pk}.",
+        )
+
+    def failed_imports(self) -> Any:
+        return SyncRecord.objects.filter(
+            tenant_id=self.tenant.pk,
+            status=SyncStatus.FAILED,
+            direction=Direction.IMPORT,
+            object_type=self.declaration.object_type,
+        )
 
     def release_held_exports(self, keys: list[str]) -> None:
         """Exports held because this parent (customer, job...) was missing can go now."""
@@ -251,6 +313,9 @@ class Poll:
     def sync_record(self, change: Change, delivery_id: str, error: str, now: Any) -> dict[str, Any]:
         """One import SyncRecord as column values (bulk-inserted; see bulk.insert)."""
         object_type = self.declaration.object_type
+        payload = {**change.item, "change": change.action, "delivery_id": delivery_id}
+        if error and change.mirror_data is not None:
+            payload["mirror"] = change.mirror_data  # what a retry hands the mirror once delivered
         return {
             "tenant_id": self.tenant.pk,
             "direction": Direction.IMPORT.value,
@@ -264,7 +329,7 @@ class Poll:
             "idempotency_key": SyncRecord.make_idempotency_key(
                 self.tenant.pk, Direction.IMPORT, object_type, change.key[:180], f"run{self.run.pk}"
             ),
-            "payload": {**change.item, "change": change.action, "delivery_id": delivery_id},
+            "payload": payload,
             "error_code": "platform" if error else "",
             "error_message": error,
             "attempt_count": 1,
@@ -274,6 +339,20 @@ class Poll:
             "finished_at": now,
             "platform_notified_at": None if error else now,
         }
+
+
+def cut_notice(company: str) -> str:
+    return (
+        f"Spectrum's reply for company {company} ended in a cut after a whole row (its known truncation, or "
+        "a server that stopped mid-reply): the records read were delivered, but no deletions were computed."
+    )
+
+
+def other_company_notice(count: int, companies: list[str]) -> str:
+    return (
+        f"{count} row(s) Spectrum returned belong to another company than {', '.join(companies)}; "
+        "they were dropped, not delivered."
+    )
 
 
 def describe_delivery_error(exc: PlatformError) -> str:
@@ -354,6 +433,40 @@ def run_poll(
     return run
 
 
+def run_redelivery(
+    schedule: PollSchedule, token: int, changes: list[Change], *, platform: PlatformSender | None = None
+) -> SyncRun:
+    """Deliver failed changes again under the poll's lease, as a run of their own.
+
+    What succeeds is recorded exactly like a poll's delivery (mirror, a new import record, the
+    earlier failures resolved); what fails again gets a new failed record with today's reason.
+    """
+    declaration = get(schedule.object_type)
+    started = time.monotonic()
+    run = SyncRun.objects.create(
+        tenant=schedule.tenant, object_type=declaration.object_type, trigger=SyncRun.Trigger.RETRY, fencing_token=token
+    )
+    counts = Counts()
+    error = ""
+    owned_client = None
+    try:
+        if platform is None:
+            platform = owned_client = connections.platform_client(schedule.tenant)
+        poll = Poll(schedule, token, run, declaration, platform, counts=counts)
+        for change in changes:
+            poll.queue(change)
+        poll.flush()
+    except (DeliveryFailed, leases.LeaseLost) as exc:
+        error = redact(str(exc))
+    except Exception as exc:  # a bug must still end the run visibly, not leave it "running"
+        logger.exception("redelivery of %s %s failed", schedule.tenant.slug, declaration.object_type)
+        error = redact(f"Internal error ({type(exc).__name__}): {exc}")
+    if owned_client is not None:
+        owned_client.close()
+    finish(schedule, token, run, counts, error, started, tell=False, is_poll=False)
+    return run
+
+
 def close_orphaned_runs(schedule: PollSchedule, token: int) -> int:
     """Runs still "running" under an older token belong to a poll that died: say so and close them."""
     orphans = SyncRun.objects.filter(
@@ -373,17 +486,28 @@ def close_orphaned_runs(schedule: PollSchedule, token: int) -> int:
 
 
 def finish(
-    schedule: PollSchedule, token: int, run: SyncRun, counts: Counts, error: str, started: float, *, tell: bool = True
+    schedule: PollSchedule,
+    token: int,
+    run: SyncRun,
+    counts: Counts,
+    error: str,
+    started: float,
+    *,
+    tell: bool = True,
+    is_poll: bool = True,
 ) -> None:
     counts.apply_to(run)
-    run.status = SyncRun.Status.FAILED if error else SyncRun.Status.SUCCEEDED
+    run.status = (
+        SyncRun.Status.FAILED if error else SyncRun.Status.AWAITING if counts.held else SyncRun.Status.SUCCEEDED
+    )
     run.error = error
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     previous = previous_run_status(run)
     with transaction.atomic():
         run.save(update_fields=[*FINAL_FIELDS])
-        leases.release(schedule.pk, token, run_id=run.pk, succeeded=not error)
+        # A retry is not a poll: it must not make a poll that stopped running look recent.
+        leases.release(schedule.pk, token, run_id=run.pk if is_poll else None, succeeded=is_poll and not error)
         if tell:
             notify(schedule.tenant, run, previous)
     if error:
@@ -413,6 +537,9 @@ FINAL_FIELDS = (
     "deleted_count",
     "unchanged_count",
     "failed_count",
+    "other_company_count",
+    "held_deletion_count",
+    "notice",
 )
 
 

@@ -7,6 +7,7 @@ because one tenant may sync several companies and codes only are unique within a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -90,6 +91,13 @@ def gl_department(rec: r.GLDepartment) -> dict[str, Any]:
         "name": rec.description or rec.department,
         "active": is_active(rec.status),
     }
+
+
+def as_platform_class(item: dict[str, Any], class_names: Mapping[str, str]) -> dict[str, Any]:
+    """The class the platform shows for a department: the tenant's mapped name when there is one
+    (Spectrum's own description is kept beside it), Spectrum's description otherwise."""
+    name = class_names.get(str(item.get("code") or "").strip().upper())
+    return {**item, "name": name, "spectrum_name": item["name"]} if name else item
 
 
 def tax_rate(rec: r.SalesTax | r.PurchaseTax) -> dict[str, Any]:

@@ -26,6 +26,13 @@ class RecordReader(Protocol):
     def close(self) -> None: ...
 
 
+def cut_replies(reader: RecordReader) -> int:
+    """How many replies of this reader ended in a cut after a whole row (accepted as Spectrum's
+    truncation quirk, but indistinguishable from a server that stopped mid-reply). The database
+    reader has none: a broken result set is an error there."""
+    return int(getattr(reader, "cut_replies", 0))
+
+
 def uses_database(connection: SpectrumConnection, declaration: ImportDeclaration) -> bool:
     if connection.read_source == SpectrumConnection.ReadSource.DATABASE:
         return True

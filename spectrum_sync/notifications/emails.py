@@ -128,6 +128,7 @@ def send_delivery(delivery_id: int) -> bool:
         finish(delivery, EmailDelivery.Status.PENDING, error=error, retry_in=retry_delay(delivery.attempt_count))
         raise RetryableEmailError(error, retry_delay(delivery.attempt_count)) from exc
     finish(delivery, EmailDelivery.Status.SENT, subject=str(message.subject))
+    logger.info("email delivery %s sent to %d recipient(s): %s", delivery_id, len(message.to), message.subject)
     return True
 
 
@@ -200,6 +201,16 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, dict[str, Any]]:
         problems = ctx.get("problems", [])
         noun = "problem" if len(problems) == 1 else "problems"
         return "health", f"{SUBJECT_PREFIX} {tenant}: connection check found {len(problems)} {noun}", ctx
+    if delivery.kind == EmailDelivery.Kind.SECURITY:
+        ctx = dict(delivery.context)
+        ctx["connection_url"] = connection_admin_url(tenant.pk)
+        return "security", f"{SUBJECT_PREFIX} {tenant}: {ctx.get('headline', 'a security setting changed')}", ctx
+    if delivery.kind == EmailDelivery.Kind.DELETIONS:
+        ctx = dict(delivery.context)
+        ctx["object_type_label"] = object_type_label(ctx.get("object_type", ""))
+        ctx["review_url"] = f"{settings.SITE_URL}/admin/spectrum_sync/pendingdeletion/{ctx.get('batch_id')}/change/"
+        subject = f"{SUBJECT_PREFIX} {tenant}: {ctx.get('count', 0)} {ctx['object_type_label']} deletions wait for you"
+        return "deletions", subject, ctx
     raise ValueError(f"delivery {delivery.pk} of kind {delivery.kind!r} has nothing to say")
 
 

@@ -4,7 +4,8 @@
 login, the Enhanced Authentication secret's expiry (rotating it when allowed) and whether polls are
 running on time. It stores the result on the tenant's ``SpectrumConnection`` for the admin page and
 emails the tenant's health recipients: once per day for the same problems, and once when it clears.
-Runs daily from beat (``notify_health_checks``) and on demand ("Test connection" in the admin).
+Runs daily from beat (``notify_health_checks``) and on demand ("Test connection" in the admin); the
+late-poll part alone (:func:`check_late_polls`) runs every few minutes (``notify_late_polls``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumError, SpectrumUnknownOutcome
 from spectrum_sync.connections import spectrum_client, spectrum_database
+from spectrum_sync.fields import mark_changed
 from spectrum_sync.models import Direction, PollSchedule, SpectrumConnection, SyncRecord, Tenant
 from spectrum_sync.notifications.api import create_delivery, enqueue_delivery, failure_recipients
 from spectrum_sync.notifications.models import EmailDelivery, Escalation, NotificationRule
@@ -30,6 +32,7 @@ from spectrum_sync.redaction import redact
 logger = logging.getLogger(__name__)
 
 HEALTH = "health"
+LATE_POLLS = "late_polls"  # its own escalation: a clear late-poll check must not close a connection alert
 
 # Which Data Exchange services each object needs. Reads: the Get services the web-service reader
 # calls (connectors/spectrum/client.py); writes: the services the mappers call (mappings/mappers.py).
@@ -122,12 +125,41 @@ def check_connection(tenant: Tenant, *, alert: bool = True) -> HealthReport:
     check_database(tenant, connection, report)
     check_polls(tenant, report)
     if connection.exports_held_reason:
-        report.notes.append(
-            f"Exports are held since {connection.exports_held_at:%Y-%m-%d %H:%M}: {connection.exports_held_reason}"
-        )
+        held_exports(tenant, connection, report)
     store(connection, report)
     if alert:
         send_alerts(tenant, report)
+    return report
+
+
+def held_exports(tenant: Tenant, connection: SpectrumConnection, report: HealthReport) -> None:
+    """Exports held by an authorization abort resume by themselves once a check finds nothing wrong."""
+    since = f"{connection.exports_held_at:%Y-%m-%d %H:%M} UTC" if connection.exports_held_at else "a while"
+    if not report.ok:
+        report.notes.append(f"Exports are held since {since}: {connection.exports_held_reason}")
+        return
+    from spectrum_sync.exports.actions import release_connection_hold
+
+    resumed = release_connection_hold(tenant, None, "the connection check found the authorization working")
+    connection.exports_held_reason, connection.exports_held_at = "", None
+    report.actions.append(f"Exports held since {since} resumed: {resumed} document(s) sent again.")
+
+
+def in_days(delta: timedelta) -> str:
+    """ "in 2 days", "in 1 day", "in 5 hours": how soon, in words a person reads at a glance."""
+    if delta >= timedelta(days=1):
+        days = round(delta / timedelta(days=1))  # 1 day 23 h is "in 2 days", not "in 1 days"
+        return f"in {days} day{'s' if days != 1 else ''}"
+    hours = max(int(delta.total_seconds() // 3600), 1)
+    return f"in {hours} hour{'s' if hours != 1 else ''}"
+
+
+def check_late_polls(tenant: Tenant, *, alert: bool = True) -> HealthReport:
+    """Only the poll schedules: no call to Spectrum, so beat runs it every few minutes."""
+    report = HealthReport(tenant_id=tenant.pk, checked_at=timezone.now())
+    check_polls(tenant, report)
+    if alert:
+        send_alerts(tenant, report, reason=LATE_POLLS)
     return report
 
 
@@ -156,9 +188,9 @@ def check_secret(tenant: Tenant, connection: SpectrumConnection, report: HealthR
             "call. Paste the new secret from Spectrum's Secret Status, or allow automatic rotation."
         )
     else:
-        days = (expires - report.checked_at).days
         report.problems.append(
-            f"The Enhanced Authentication secret expires on {expires:%Y-%m-%d %H:%M} UTC (in {days} days) and "
+            f"The Enhanced Authentication secret expires on {expires:%Y-%m-%d %H:%M} UTC "
+            f"({in_days(expires - report.checked_at)}) and "
             "automatic rotation is off: rotate it in Spectrum and paste the new one, or allow automatic rotation."
         )
 
@@ -180,7 +212,10 @@ def rotate_secret(tenant: Tenant, connection: SpectrumConnection, report: Health
                     client.close()
                 locked.enhanced_client_secret = secret
                 locked.enhanced_secret_expires_at = new_expiry
-                locked.save(update_fields=["enhanced_client_secret", "enhanced_secret_expires_at", "updated_at"])
+                stamped = mark_changed(locked, "enhanced_client_secret")
+                locked.save(
+                    update_fields=["enhanced_client_secret", "enhanced_secret_expires_at", *stamped, "updated_at"]
+                )
                 report.actions.append(
                     f"Rotated the Enhanced Authentication secret; the new one expires on {new_expiry:%Y-%m-%d} UTC."
                 )
@@ -372,11 +407,12 @@ def health_recipients(tenant: Tenant) -> list[str]:
     return list(found) or failure_recipients(rules)
 
 
-def send_alerts(tenant: Tenant, report: HealthReport) -> None:
+def send_alerts(tenant: Tenant, report: HealthReport, *, reason: str = HEALTH) -> None:
     """Email new problems (the same ones at most once a day); say so once when they clear."""
     try:
         with transaction.atomic():
-            key = alert_delivery(tenant, report) if report.problems else clear_delivery(tenant, report)
+            deliver = alert_delivery if report.problems else clear_delivery
+            key = deliver(tenant, report, reason)
             ids = (
                 list(
                     EmailDelivery.objects.filter(key=key, status=EmailDelivery.Status.PENDING).values_list(
@@ -393,14 +429,16 @@ def send_alerts(tenant: Tenant, report: HealthReport) -> None:
         transaction.on_commit(partial(enqueue_delivery, delivery_id), robust=True)
 
 
-def alert_delivery(tenant: Tenant, report: HealthReport) -> str:
+def alert_delivery(tenant: Tenant, report: HealthReport, reason: str = HEALTH) -> str:
     try:
         with transaction.atomic():
-            Escalation.objects.create(tenant=tenant, reason=HEALTH, failure_count=len(report.problems))
+            Escalation.objects.create(tenant=tenant, reason=reason, failure_count=len(report.problems))
     except IntegrityError:
         pass  # already open: the problems go on
-    fingerprint = hashlib.sha256("\n".join(sorted(report.problems)).encode()).hexdigest()[:16]
-    key = f"health:{tenant.pk}:{report.checked_at:%Y-%m-%d}:{fingerprint}"
+    # A late poll's text grows with its lateness; which polls are late is what makes it news.
+    found = [str(p.get("object_type")) for p in report.late_polls] if reason == LATE_POLLS else report.problems
+    fingerprint = hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()[:16]
+    key = f"{reason}:{tenant.pk}:{report.checked_at:%Y-%m-%d}:{fingerprint}"
     context = {
         "problems": report.problems,
         "notes": report.notes,
@@ -411,8 +449,8 @@ def alert_delivery(tenant: Tenant, report: HealthReport) -> str:
     return create_delivery(tenant, EmailDelivery.Kind.HEALTH, key, health_recipients(tenant), context=context)
 
 
-def clear_delivery(tenant: Tenant, report: HealthReport) -> str:
-    escalation = Escalation.objects.filter(tenant=tenant, reason=HEALTH, closed_at__isnull=True).first()
+def clear_delivery(tenant: Tenant, report: HealthReport, reason: str = HEALTH) -> str:
+    escalation = Escalation.objects.filter(tenant=tenant, reason=reason, closed_at__isnull=True).first()
     if escalation is None:
         return ""
     if not Escalation.objects.filter(pk=escalation.pk, closed_at__isnull=True).update(closed_at=report.checked_at):

@@ -147,6 +147,8 @@ class EmailDelivery(models.Model):
         ESCALATION = "escalation", "Escalation"
         RECOVERED = "recovered", "Recovered"
         HEALTH = "health", "Connection health"
+        DELETIONS = "deletions", "Deletions waiting for confirmation"
+        SECURITY = "security", "Security notice"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

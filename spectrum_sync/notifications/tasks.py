@@ -76,6 +76,17 @@ def notify_health_check(tenant_id: int) -> bool:
     return check_connection(tenant).ok
 
 
+@shared_task(name="spectrum_sync.tasks.notify_late_polls")
+def notify_late_polls() -> int:
+    """Every few minutes: alert about polls that are late (cheap: reads the schedules only)."""
+    from spectrum_sync.notifications.health import check_late_polls
+
+    late = 0
+    for tenant in Tenant.objects.filter(active=True, poll_schedules__enabled=True).distinct():
+        late += not check_late_polls(tenant).ok
+    return late
+
+
 # How long the notification ledger is kept (setting NOTIFY_KEEP_DAYS).
 def keep_for() -> timedelta:
     return timedelta(days=int(getattr(settings, "NOTIFY_KEEP_DAYS", 90)))

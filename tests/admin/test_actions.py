@@ -264,12 +264,12 @@ def failed_import(world: World) -> Any:
     )
 
 
-def test_import_records_have_no_retry_or_bypass_on_their_page(world: World) -> None:
+def test_import_failures_offer_retry_and_dismiss_not_bypass_on_their_page(world: World) -> None:
     record = failed_import(world)
     text = client_for(world.accountant).get(reverse("admin:spectrum_sync_syncrecord_change", args=[record.pk]))
     body = text.content.decode()
     assert text.status_code == 200
-    assert 'id="retry-button"' not in body and 'id="bypass-button"' not in body
+    assert 'id="retry-button"' in body and 'id="dismiss-button"' in body and 'id="bypass-button"' not in body
     assert "The platform said:" in body and "the next poll of Vendor delivers it again" in body
     export_page = client_for(world.accountant).get(
         reverse("admin:spectrum_sync_syncrecord_change", args=[world.acme_failed.pk])
@@ -277,23 +277,27 @@ def test_import_records_have_no_retry_or_bypass_on_their_page(world: World) -> N
     assert 'id="retry-button"' in export_page.content.decode()
 
 
-def test_import_list_offers_no_retry_or_bypass(world: World) -> None:
+def test_import_list_offers_retry_and_dismiss_and_the_export_list_retry_and_bypass(world: World) -> None:
     client = client_for(world.accountant)
     imports = client.get(CHANGELIST, {"direction__exact": "import"}).content.decode()
-    assert 'value="retry_selected"' not in imports and 'value="bypass_selected"' not in imports
+    assert 'value="retry_selected"' in imports and 'value="dismiss_selected"' in imports
+    assert 'value="bypass_selected"' not in imports
     exports = client.get(CHANGELIST, {"direction__exact": "export"}).content.decode()
     assert 'value="retry_selected"' in exports and 'value="bypass_selected"' in exports
+    assert 'value="dismiss_selected"' not in exports
 
 
-def test_import_records_selected_with_exports_are_left_alone(world: World) -> None:
+def test_import_records_selected_with_exports_are_not_bypassed(world: World) -> None:
     record = failed_import(world)
     page = client_for(world.accountant).post(
         CHANGELIST,
-        {"action": "retry_selected", "_selected_action": [world.acme_failed.pk, record.pk]},
+        {"action": "bypass_selected", "_selected_action": [world.acme_failed.pk, record.pk], "confirm": "yes",
+         "reason": "entered by hand"},
         follow=True,
-    )
+    )  # fmt: skip
     assert "1 import record(s) skipped" in page.content.decode()
-    assert "Retry started for 1 record" in page.content.decode()
+    assert "dismiss it with a reason" in page.content.decode()
+    assert "1 record(s) marked as entered by hand in Spectrum" in page.content.decode()
     record.refresh_from_db()
     assert record.status == SyncStatus.FAILED
     assert log_of(world, record.pk) == []

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -46,6 +49,17 @@ PROCESS_FAULTS = [
     "duplicate_delivery",
 ]
 PER_ROUND = 3
+SEED = int(os.environ.get("FAULTS_SEED", "9"))
+RUNS = int(os.environ.get("FAULTS_RUNS", "2"))
+# pytest's default 300 s limit fits about 60 rounds; a round takes about 5 s and may wait up to
+# 120 s to converge, so the limit grows with the rounds asked for instead of cutting a long run.
+SETUP_SECONDS = 120
+SECONDS_PER_ROUND = 30
+
+
+def time_limit(runs: int) -> int:
+    """The whole randomised run's timeout, in seconds, for ``runs`` rounds."""
+    return SETUP_SECONDS + SECONDS_PER_ROUND * max(runs, 1)
 
 
 def _plan(seed: int, round_no: int) -> tuple[list[str], str]:
@@ -98,14 +112,29 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
     return worker
 
 
+@pytest.mark.timeout(time_limit(RUNS))
 def test_seeded_randomised_faults(exports: Exports, monkeypatch: pytest.MonkeyPatch) -> None:
-    seed = int(os.environ.get("FAULTS_SEED", "9"))
-    runs = int(os.environ.get("FAULTS_RUNS", "2"))
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     worker = fast_worker()
     worker.start()
     try:
-        for round_no in range(runs):
-            worker = _run_round(exports, worker, seed, round_no)
+        worker = run_rounds(lambda w, round_no: _run_round(exports, w, SEED, round_no), worker, SEED, RUNS)
     finally:
         worker.stop()
+
+
+def run_rounds(run_round: Callable[[Any, int], Any], worker: Any, seed: int, runs: int) -> Any:
+    """Run the rounds in order; a failure (the timeout's own too) names the seed and round to replay."""
+    round_no = 0
+    try:
+        for round_no in range(runs):
+            worker = run_round(worker, round_no)
+    except BaseException as exc:
+        reached = (
+            f"seed={seed}: stopped in round {round_no} of {runs} (counting from 0); "
+            f"replay with: make faults SEED={seed} RUNS={round_no + 1}"
+        )
+        print(reached, file=sys.stderr, flush=True)
+        exc.add_note(reached)
+        raise
+    return worker

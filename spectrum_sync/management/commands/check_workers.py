@@ -5,7 +5,7 @@ how long ago its last canary task arrived (spectrum_sync/liveness.py). The reply
 ``celery inspect ping`` does, so it doubles as the ping. A worker whose consumer is dead does not
 answer at all, so the command also needs to know how many workers there should be (``--expect``,
 1 by default). Needs a broker that can broadcast (Redis); the demo's filesystem broker cannot,
-and the command says so.
+and the command says so. Celery beat is watched by its sibling, ``check_beat``.
 """
 
 from __future__ import annotations

@@ -95,6 +95,13 @@ class Command(BaseCommand):
         )
         if run.status == SyncRun.Status.SUCCEEDED:
             self.stdout.write(self.style.SUCCESS(summary))
+            if run.notice:
+                self.stdout.write(f"  note: {run.notice}")
+            return True
+        if run.status == SyncRun.Status.AWAITING:
+            # Delivered, except deletions a person must confirm first: worth seeing, not a failure.
+            self.stdout.write(self.style.WARNING(f"{summary}; {run.get_status_display().lower()}"))
+            self.stdout.write(f"  note: {run.notice}")
             return True
         self.stdout.write(self.style.ERROR(summary))
         self.stderr.write(f"  reason: {run.error}")
