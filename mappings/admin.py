@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from mappings.models import DepartmentClassMapping, GLAccountMapping, TaxCodeDefault, UDFMapping
+from mappings.models import DepartmentClassMapping, GLAccountMapping, ProcessingDateRange, TaxCodeDefault, UDFMapping
 from spectrum_sync.adminsite.mapping_admin import (
     DepartmentClassMappingAdmin,
     GLAccountMappingAdmin,
+    ProcessingDateRangeAdmin,
     TaxCodeDefaultAdmin,
     UDFMappingAdmin,
 )
@@ -20,3 +21,4 @@ admin.site.register(GLAccountMapping, GLAccountMappingAdmin)
 admin.site.register(DepartmentClassMapping, DepartmentClassMappingAdmin)
 admin.site.register(TaxCodeDefault, TaxCodeDefaultAdmin)
 admin.site.register(UDFMapping, UDFMappingAdmin)
+admin.site.register(ProcessingDateRange, ProcessingDateRangeAdmin)

@@ -1,46 +1,65 @@
-"""Is a tenant's mapping complete enough to export a document type? (``missing`` says what is not.)"""
+"""Is a tenant's mapping complete enough to export a document? (``missing_in`` says what is not.)
+
+A document needs exactly the mapping rows its own lines resolve through (the mappers name each
+one as a :class:`~mappings.rules.MappingNeed`); on top of that, the tenant's configuration must fit
+what Spectrum's services accept, which is derived from the service layouts.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from connectors.spectrum.layouts import layout_for
 from mappings.rules import MappingRules, load_rules
 
 if TYPE_CHECKING:
     from spectrum_sync.models import Tenant
 
-# Line kinds whose GL account must resolve even for a line without a department.
-REQUIRED_GL_KINDS: dict[str, tuple[str, ...]] = {
-    "ar_invoice": ("labor", "material"),
-    "commitment": ("commitment",),
+# The Spectrum services each exported document type is sent with (see mappings.mappers).
+SERVICES_OF: dict[str, tuple[str, ...]] = {
+    "ar_invoice": ("customer/invoice",),
+    "job": ("AddJob", "UpdateJob_UDF"),
+    "po_receipt": ("purchaseOrder/PackingList",),
+    "maintenance": ("WorkOrderHeader",),
+    "commitment": ("UpdateSubcontract", "UpdateSubcontractPhases"),
+    "change_order": ("ARChangeOrder",),
 }
 
-KIND_LABELS = {"labor": "labor", "material": "material", "commitment": "commitment (subcontract cost)"}
+_UDF = re.compile(r"^UDF(\d+)$")
 
 
-# Document types whose Spectrum services have no UDF1…UDF20 elements (reference 2.5, 2.8, 2.10, 2.11).
-NO_UDF_SERVICES = ("ar_invoice", "po_receipt", "change_order", "maintenance", "commitment")
+def udf_slots(document_type: str) -> tuple[int, ...]:
+    """The UDF numbers every service of ``document_type`` takes; () = its services have no UDFs."""
+    per_service = []
+    for service in SERVICES_OF.get(document_type, ()):
+        layout = layout_for(service)
+        names = (f.name for f in (*layout.fields, *layout.detail))
+        per_service.append({int(m.group(1)) for m in map(_UDF.match, names) if m})
+    return tuple(sorted(set.intersection(*per_service))) if per_service else ()
+
+
+def udf_document_types() -> tuple[str, ...]:
+    """The document types whose Spectrum services carry UDF fields."""
+    return tuple(t for t in SERVICES_OF if udf_slots(t))
 
 
 def missing_in(rules: MappingRules, document_type: str) -> list[str]:
-    """Pure form of :func:`missing`, on a rules snapshot."""
-    problems = []
-    if document_type in NO_UDF_SERVICES and rules.udfs(document_type):
-        problems.append(
+    """What the tenant's configuration gets wrong for ``document_type`` whatever the document."""
+    slots = set(udf_slots(document_type))
+    wrong = sorted(rule.slot for rule in rules.udfs(document_type) if rule.slot not in slots)
+    if not wrong:
+        return []
+    if not slots:
+        return [
             "UDF mapping: Spectrum's services for this document type have no UDF fields; "
             "remove its UDF mappings (only jobs carry UDFs)"
-        )
-    for kind in REQUIRED_GL_KINDS.get(document_type, ()):
-        if rules.gl_rule("", kind) is None:
-            problems.append(
-                f"GL account mapping: no default GL account for {KIND_LABELS[kind]} lines "
-                "(add a row with no department for that line kind, or a default row)"
-            )
-    return problems
+        ]
+    return [f"UDF mapping: Spectrum's services for this document type have no UDF{', UDF'.join(map(str, wrong))}"]
 
 
 def missing(tenant: Tenant, document_type: str) -> list[str]:
-    """What must still be mapped before documents of ``document_type`` can be exported; [] = complete."""
+    """What must still be configured before documents of ``document_type`` can be exported; [] = complete."""
     problems = []
     connection = getattr(tenant, "connection", None)
     if connection is None or not connection.companies:

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from mappings.rules import Known, MappingRules
+from mappings.rules import Known, MappingNeed, MappingRules
 
 CENT = Decimal("0.01")
 
@@ -31,6 +31,7 @@ class Problem:
     message: str
     column: str = ""
     parent: tuple[str, str] | None = None  # (object_type, mirror key) of a missing master record
+    need: MappingNeed | None = None  # a mapping row the tenant must add: the document waits for it
 
     def __str__(self) -> str:
         where = f" [{self.column}]" if self.column else ""
@@ -59,7 +60,12 @@ class Mapped:
 
     @property
     def blocking(self) -> list[Problem]:
-        return [p for p in self.problems if p.parent is None]
+        return [p for p in self.problems if p.parent is None and p.need is None]
+
+    @property
+    def mapping_needs(self) -> list[MappingNeed]:
+        """Every mapping row the document still needs, once each, in line order."""
+        return list(dict.fromkeys(p.need for p in self.problems if p.need is not None))
 
     @property
     def missing_parents(self) -> list[Problem]:
@@ -284,8 +290,8 @@ def map_ar_invoice(document: Mapping[str, Any], rules: MappingRules, known: Know
 
     details = []
     for line, amount in zip(revenue, net, strict=True):
-        department = str(line.get("department") or document.get("department") or "")
-        rule = rules.gl_rule(department, str(line.get("kind")))
+        department = str(line.get("department") or document.get("department") or "").strip().upper()
+        rule = rules.gl_rule(department, str(line.get("kind")), company)
         if rule is None:
             problems.append(
                 Problem(
@@ -293,6 +299,7 @@ def map_ar_invoice(document: Mapping[str, Any], rules: MappingRules, known: Know
                     f"No revenue GL account is mapped for {line.get('kind')} lines of department "
                     f"{department or '(none)'}; add a GL account mapping",
                     "GL_Account",
+                    need=MappingNeed(company, department, str(line.get("kind"))),
                 )
             )
         check.amount(amount * sign, "Line_Extension", 13)
@@ -585,11 +592,19 @@ def map_commitment(document: Mapping[str, Any], rules: MappingRules, known: Know
     if job:
         check.parent(known, "job", key_of(company, job), "Job_Number", "Job")
     gl = str(document.get("gl_account") or "").replace("-", "")
+    department = str(document.get("department") or "").strip().upper()
     if not gl:
-        rule = rules.gl_rule(str(document.get("department") or ""), "commitment")
+        rule = rules.gl_rule(department, "commitment", company)
         gl = rule.gl_account if rule else ""
     if not gl:
-        problems.append(Problem("M", "No job-cost GL account for commitments; add a GL account mapping", "GL_Account"))
+        problems.append(
+            Problem(
+                "M",
+                "No job-cost GL account for commitments; add a GL account mapping",
+                "GL_Account",
+                need=MappingNeed(company, department, "commitment"),
+            )
+        )
     lines = list(document.get("lines") or [])
     if not lines:
         problems.append(Problem("M", "A commitment needs at least one line", "Phase_Code"))

@@ -6,6 +6,9 @@ a :class:`mappings.rules.MappingRules` snapshot built from these rows, never the
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -39,10 +42,14 @@ class GLAccountMapping(models.Model):
     """Revenue / cost GL account by department or cost center and line kind.
 
     The most specific row wins: department and kind, then department alone, then kind alone,
-    then the default row (no department, no kind).
+    then the default row (no department, no kind); at each step a row of the document's company
+    before a row for every company (GL accounts are per company in Spectrum).
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="gl_mappings")
+    company_code = models.CharField(
+        max_length=3, blank=True, help_text="Spectrum company code the row is for; blank = every company."
+    )
     department = models.CharField(
         max_length=10, blank=True, help_text="Platform department / cost center; blank = any."
     )
@@ -55,12 +62,21 @@ class GLAccountMapping(models.Model):
     class Meta:
         verbose_name = "GL account mapping"
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "department", "line_kind"], name="glmap_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "company_code", "department", "line_kind"], name="glmap_unique_company"
+            ),
         ]
-        ordering = ["tenant", "department", "line_kind"]
+        ordering = ["tenant", "company_code", "department", "line_kind"]
 
     def __str__(self) -> str:
-        return f"{self.department or 'any department'} / {self.line_kind or 'any line'} → {self.gl_account}"
+        company = f"{self.company_code} / " if self.company_code else ""
+        return f"{company}{self.department or 'any department'} / {self.line_kind or 'any line'} → {self.gl_account}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Spectrum's codes are upper case; the rules compare them so, and the unique row must too.
+        self.company_code = self.company_code.strip().upper()
+        self.department = self.department.strip().upper()
+        super().save(*args, **kwargs)
 
 
 class DepartmentClassMapping(models.Model):
@@ -127,3 +143,55 @@ class UDFMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()}: {self.platform_field} → UDF{self.udf_slot}"
+
+    def clean(self) -> None:
+        # Spectrum's services decide which UDFs exist; a mapping to none would hold every document.
+        from mappings.completeness import udf_slots
+
+        slots = udf_slots(self.document_type) if self.document_type else (1,)
+        if not slots:
+            raise ValidationError(
+                {"document_type": f"Spectrum's services for {self.get_document_type_display()} have no UDF fields."}
+            )
+        if self.udf_slot and self.udf_slot not in slots:
+            raise ValidationError(
+                {"udf_slot": f"Spectrum's services for {self.get_document_type_display()} have no UDF{self.udf_slot}."}
+            )
+
+
+class SpectrumModule(models.TextChoices):
+    """Spectrum modules whose Processing Date Change range limits the dates a document may post to."""
+
+    ACCOUNTS_RECEIVABLE = "AR", "Accounts Receivable"
+    PURCHASE_ORDER = "PO", "Purchase Order"
+
+
+class ProcessingDateRange(models.Model):
+    """A module's open date window, as set on Spectrum's Processing Date Change screen.
+
+    Spectrum refuses a date outside the module's minimum and maximum processing dates; the dry run
+    checks documents against the range copied here (nothing in Spectrum's web services returns it).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="processing_date_ranges")
+    module = models.CharField(max_length=2, choices=SpectrumModule.choices)
+    company_code = models.CharField(max_length=3, blank=True, help_text="Blank = every company.")
+    minimum_date = models.DateField()
+    maximum_date = models.DateField()
+
+    class Meta:
+        verbose_name = "processing date range"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "module", "company_code"], name="daterange_unique"),
+            models.CheckConstraint(
+                condition=models.Q(minimum_date__lte=models.F("maximum_date")), name="daterange_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        companies = self.company_code or "all companies"
+        return f"{self.get_module_display()} {companies}: {self.minimum_date} – {self.maximum_date}"
+
+    def clean(self) -> None:
+        if self.minimum_date and self.maximum_date and self.minimum_date > self.maximum_date:
+            raise ValidationError({"maximum_date": "The maximum date must not be before the minimum date."})

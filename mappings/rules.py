@@ -20,6 +20,23 @@ class GLRule:
     line_kind: str
     gl_account: str
     cost_center: str = ""
+    company: str = ""  # blank = every company of the tenant
+
+
+@dataclass(frozen=True)
+class MappingNeed:
+    """A GL account mapping row a document needs and the tenant does not have yet."""
+
+    company: str
+    department: str
+    line_kind: str
+
+    def describe(self) -> str:
+        department = f"department {self.department}" if self.department else "lines without a department"
+        return (
+            f"GL account mapping: no GL account for {self.line_kind} lines of {department} in company "
+            f"{self.company or '(any)'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -44,13 +61,17 @@ class MappingRules:
     udf: dict[str, tuple[UDFRule, ...]] = field(default_factory=dict)
     tax_defaults: dict[str, TaxDefault] = field(default_factory=dict)
 
-    def gl_rule(self, department: str, line_kind: str) -> GLRule | None:
-        """The most specific rule: department + kind, department, kind, then the default row."""
-        department = department.strip().upper()
-        by_key = {(r.department.strip().upper(), r.line_kind): r for r in self.gl}
-        for key in ((department, line_kind), (department, ""), ("", line_kind), ("", "")):
-            if key in by_key and (key[0] == "" or department):
-                return by_key[key]
+    def gl_rule(self, department: str, line_kind: str, company: str = "") -> GLRule | None:
+        """The most specific rule: department + kind, department, kind, then the default row;
+        at each step a row of the document's company before a row for every company."""
+        department, company = department.strip().upper(), company.strip().upper()
+        by_key = {(r.company.strip().upper(), r.department.strip().upper(), r.line_kind): r for r in self.gl}
+        for dept, kind in ((department, line_kind), (department, ""), ("", line_kind), ("", "")):
+            if dept and not department:
+                continue
+            for owner in (company, ""):
+                if (owner, dept, kind) in by_key and (owner == "" or company):
+                    return by_key[(owner, dept, kind)]
         return None
 
     def udfs(self, document_type: str) -> tuple[UDFRule, ...]:
@@ -80,7 +101,7 @@ def load_rules(tenant: Tenant) -> MappingRules:
     from mappings.models import GLAccountMapping, TaxCodeDefault, UDFMapping
 
     gl = tuple(
-        GLRule(m.department, m.line_kind, m.gl_account, m.cost_center)
+        GLRule(m.department, m.line_kind, m.gl_account, m.cost_center, m.company_code)
         for m in GLAccountMapping.objects.filter(tenant=tenant)
     )
     udf: dict[str, list[UDFRule]] = {}
@@ -88,3 +109,11 @@ def load_rules(tenant: Tenant) -> MappingRules:
         udf.setdefault(u.document_type, []).append(UDFRule(u.platform_field, u.udf_slot, u.max_length, u.required))
     tax = {t.document_type: TaxDefault(t.tax_code, t.rate) for t in TaxCodeDefault.objects.filter(tenant=tenant)}
     return MappingRules(gl=gl, udf={k: tuple(v) for k, v in udf.items()}, tax_defaults=tax)
+
+
+def load_class_names(tenant: Tenant) -> dict[str, str]:
+    """Spectrum department code (upper case) → the platform class name the tenant maps it to."""
+    from mappings.models import DepartmentClassMapping
+
+    rows = DepartmentClassMapping.objects.filter(tenant=tenant).values_list("spectrum_department", "platform_class")
+    return {department.strip().upper(): name.strip() for department, name in rows}

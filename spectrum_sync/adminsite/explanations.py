@@ -9,17 +9,26 @@ come before general ones. ``fix`` names a screen (see :data:`FIX_SCREENS`).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from mappings.rules import MappingNeed
+from spectrum_sync.exports import preflight
+from spectrum_sync.models import Direction, SyncRecord, SyncStatus
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str  # "" matches any code
     column: str  # regular expression on Spectrum's column, "" matches any
-    message: str  # regular expression on Spectrum's message, "" matches any
+    message: str  # regular expression on Spectrum's message, "" matches any; named groups fill ``plain``
     plain: str
     fix: str
 
@@ -74,8 +83,8 @@ RULES: tuple[Rule, ...] = (
         "CFG",
         "",
         r"GL account mapping",
-        "This tenant's GL account mappings do not cover this document (the message says which line kind). "
-        "Add the missing mapping row, then retry.",
+        "This tenant's GL account mappings do not cover this document; nothing was sent. Add the rows it "
+        "needs (each is listed with a form to add it): once they are all there it is sent by itself.",
         "gl_mapping",
     ),
     Rule("CFG", "", r"tax", "No tax code default fits this document. Add one, then retry.", "tax_mapping"),
@@ -174,6 +183,15 @@ RULES: tuple[Rule, ...] = (
         "spectrum_job",
     ),
     Rule(
+        "M",
+        r"Cost_Type",
+        r"line (?P<line>\d+) has no cost type",
+        "Line {line} of this PO receipt has no cost type: the platform sent it without a phase and cost type, "
+        "so there is nothing to charge the material to. Assign the line's phase and cost type on the platform "
+        "(the PO line in the purchase order), then export the receipt again.",
+        "platform",
+    ),
+    Rule(
         "",
         r"Phase|Cost_Type",
         "",
@@ -270,8 +288,104 @@ def explain(code: str, message: str, column: str, held_reason: str = "") -> Expl
             continue
         if rule.column and not re.search(rule.column, column or "", re.IGNORECASE):
             continue
-        if rule.message and not re.search(rule.message, message or "", re.IGNORECASE):
+        found = re.search(rule.message, message or "", re.IGNORECASE) if rule.message else None
+        if rule.message and not found:
             continue
         label, url = _resolve(rule.fix)
-        return Explanation(rule.plain, rule.fix, label, url)
+        plain = (
+            rule.plain.format(**{k: v.lstrip("0") or v for k, v in found.groupdict().items()}) if found else rule.plain
+        )
+        return Explanation(plain, rule.fix, label, url)
     return Explanation(UNKNOWN_OUTCOME if code.lower() == "unknown" else message, "", "", "")
+
+
+# --- one record's page: who found the problem, in plain words, and each row to add ------------------
+
+FOUND_BEFORE_SENDING = "Found before sending (pre-flight):"
+SPECTRUM_ANSWERED = "Spectrum answered:"
+PLATFORM_ANSWERED = "The platform said:"
+_SPECTRUM_OUTCOMES = ("rejected", "authorization")
+
+
+def problem_source(record: SyncRecord) -> str:
+    """Who found the record's problem: Spectrum, in an answer to this round's send, or our pre-flight."""
+    if record.direction == Direction.IMPORT:
+        return PLATFORM_ANSWERED
+    answers = record.attempts.filter(outcome__in=_SPECTRUM_OUTCOMES)
+    if record.sent_at:
+        answers = answers.filter(started_at__gte=record.sent_at)
+    return SPECTRUM_ANSWERED if answers.exists() else FOUND_BEFORE_SENDING
+
+
+def was_sent(record: SyncRecord) -> bool:
+    """Did any call of this record reach Spectrum (an attempt with an answer or an unknown outcome)?"""
+    return record.attempts.exists()
+
+
+def mapping_fix_url(tenant_id: int, need: MappingNeed) -> str:
+    """The add form of the GL account mapping, filled in with what the document needs."""
+    query = {"tenant": tenant_id, "company_code": need.company, "department": need.department}
+    query["line_kind"] = need.line_kind
+    return reverse("admin:mappings_glaccountmapping_add") + "?" + urlencode(query)
+
+
+def explain_record(record: SyncRecord) -> SafeString:
+    """The record's problem in plain words, with a "Fix it in" link per mapping row it still needs."""
+    found = explain(record.error_code, record.error_message, record.error_column, record.held_reason)
+    needs = mapping_needs_of(record)
+    if not found and not needs:
+        return mark_safe("—")
+    parts = [format_html('<p class="plain-explanation">{}</p>', found.plain if found else "")]
+    if needs:
+        parts.append(
+            format_html("<p>This document needs {} mapping row(s); add each, and it goes on by itself:</p>", len(needs))
+        )
+        items = (
+            format_html(
+                '<li class="mapping-need">{} — Fix it in: <a class="fix-link" href="{}">GL account mapping</a></li>',
+                need.describe().split(": ", 1)[-1],
+                mapping_fix_url(record.tenant_id, need),
+            )
+            for need in needs
+        )
+        parts.append(
+            format_html('<ul class="mapping-needs">{}</ul>', format_html_join("", "{}", ((i,) for i in items)))
+        )
+    elif found and found.fix_url:
+        parts.append(
+            format_html('<p>Fix it in: <a class="fix-link" href="{}">{}</a></p>', found.fix_url, found.fix_label)
+        )
+    elif found and found.fix_label:
+        parts.append(format_html("<p>Fix it in: {}.</p>", found.fix_label))
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+def mapping_needs_of(record: SyncRecord) -> list[MappingNeed]:
+    """The mapping rows a failed or held export still needs (read now, so fixed rows drop off)."""
+    if record.direction != Direction.EXPORT or record.status not in (SyncStatus.FAILED, SyncStatus.HELD):
+        return []
+    return preflight.mapping_needs(record.tenant, record.object_type, record.payload)
+
+
+VERDICTS = {
+    "send": "It would be sent to Spectrum now.",
+    "hold": "It would be held: it waits for a mapping row or for a record Spectrum does not have yet.",
+    "fail": "It would fail before reaching Spectrum: the problems below must be corrected first.",
+}
+
+
+def dry_run_context(record: SyncRecord) -> dict[str, Any]:
+    """The dry-run page of a record: verdict, calls that would be sent, missing mappings, problems."""
+    result = preflight.dry_run(record.tenant, record.object_type, record.payload)
+    problems = [{**p, "plain": explain(p["code"], p["message"], p["column"])} for p in result.problems]
+    return {
+        "verdict": result.verdict,
+        "verdict_text": VERDICTS[result.verdict],
+        "calls_json": json.dumps(result.calls, indent=2, sort_keys=True),
+        "needs": [
+            (need.describe().split(": ", 1)[-1], mapping_fix_url(record.tenant_id, need))
+            for need in result.mapping_needs
+        ],
+        "problems": problems,
+        "date_ranges": result.date_ranges,
+    }

@@ -7,15 +7,20 @@ place per app that decides what is on the admin site. Each is scoped to the user
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest
 
+from mappings.completeness import udf_document_types, udf_slots
+from mappings.models import DocumentType, UDFMapping
 from spectrum_sync.adminsite.history import TenantFilter
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import tenants_for
-from spectrum_sync.models import MirrorRecord, ObjectType
+from spectrum_sync.exports import actions as export_actions
+from spectrum_sync.models import MirrorRecord, ObjectType, Tenant
 
 Choice = tuple[str, str]
 
@@ -84,15 +89,61 @@ class MirrorChoicesAdmin(TenantScopedAdmin):
         )
 
 
-class GLAccountMappingAdmin(MirrorChoicesAdmin):
-    list_display = ["tenant", "department", "line_kind", "gl_account", "cost_center"]
+class ReleasesHeldRecords(TenantScopedAdmin):
+    """A saved or removed row may complete a tenant's mappings: records held for them go on by themselves."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        self._release(request, obj.tenant)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        self._release(request, obj.tenant)
+
+    @staticmethod
+    def _release(request: HttpRequest, tenant: Tenant) -> None:
+        released = export_actions.release_mapping_holds(tenant, request.user)
+        if released:
+            messages.success(
+                request,
+                f"{released} record(s) held for incomplete mappings of {tenant} are complete now and were sent again.",
+            )
+
+
+class GLAccountMappingAdmin(ReleasesHeldRecords, MirrorChoicesAdmin):
+    list_display = ["tenant", "company_code", "department", "line_kind", "gl_account", "cost_center"]
+    fields = ["tenant", "company_code", "department", "line_kind", "gl_account", "cost_center"]
     list_filter = [TenantFilter, "line_kind"]
     list_select_related = ["tenant"]
     search_fields = ["=department", "=gl_account"]
     mirror_fields = {"gl_account": ((ObjectType.GL_ACCOUNT,), "gl_account")}
 
 
+def redeliver_departments(tenant: Tenant, departments: set[str]) -> int:
+    """Make the next poll deliver these departments' classes again, under their new names.
+
+    The poll delivers a record only when its Spectrum fields changed; a renamed class changes none,
+    so its mirror rows are given a digest no record hashes to.
+    """
+    keys = Q()
+    for department in filter(None, departments):
+        keys |= Q(key__endswith=f"|{department.strip().upper()}")
+    if not keys:
+        return 0
+    rows = MirrorRecord.objects.filter(keys, tenant=tenant, object_type=ObjectType.GL_DEPARTMENT)
+    return rows.update(row_hash="00" * 16)
+
+
 class DepartmentClassMappingAdmin(MirrorChoicesAdmin):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = {str(form.initial.get("spectrum_department") or "")} if change else set()
+        super().save_model(request, obj, form, change)
+        redeliver_departments(obj.tenant, before | {obj.spectrum_department})
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        redeliver_departments(obj.tenant, {obj.spectrum_department})
+
     list_filter = [TenantFilter]
     list_display = ["tenant", "spectrum_department", "platform_class"]
     list_select_related = ["tenant"]
@@ -100,14 +151,38 @@ class DepartmentClassMappingAdmin(MirrorChoicesAdmin):
     mirror_fields = {"spectrum_department": ((ObjectType.GL_DEPARTMENT,), "department")}
 
 
-class TaxCodeDefaultAdmin(MirrorChoicesAdmin):
+class TaxCodeDefaultAdmin(ReleasesHeldRecords, MirrorChoicesAdmin):
     list_display = ["tenant", "document_type", "tax_code", "rate"]
     list_filter = [TenantFilter, "document_type"]
     list_select_related = ["tenant"]
     mirror_fields = {"tax_code": ((ObjectType.SALES_TAX, ObjectType.PURCHASE_TAX), "tax_code")}
 
 
-class UDFMappingAdmin(TenantScopedAdmin):
+class UDFMappingForm(forms.ModelForm):
+    """Only the document types and UDF numbers Spectrum's services take (the model's clean refuses others)."""
+
+    class Meta:
+        model = UDFMapping
+        fields = ["tenant", "document_type", "platform_field", "udf_slot", "max_length", "required"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        accepted = set(udf_document_types())
+        current = getattr(self.instance, "document_type", "")
+        field = cast(forms.ChoiceField, self.fields["document_type"])
+        field.choices = [(v, label) for v, label in DocumentType.choices if v in accepted or (v and v == current)]
+        slots = ", ".join(f"{t}: UDF{min(udf_slots(t))}–UDF{max(udf_slots(t))}" for t in sorted(accepted))
+        field.help_text = f"Only document types whose Spectrum services have UDF fields ({slots})."
+
+
+class UDFMappingAdmin(ReleasesHeldRecords):
+    form = UDFMappingForm
     list_display = ["tenant", "document_type", "platform_field", "udf_slot", "max_length", "required"]
     list_filter = [TenantFilter, "document_type"]
+    list_select_related = ["tenant"]
+
+
+class ProcessingDateRangeAdmin(TenantScopedAdmin):
+    list_display = ["tenant", "module", "company_code", "minimum_date", "maximum_date"]
+    list_filter = [TenantFilter, "module"]
     list_select_related = ["tenant"]

@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "spectrum_sync.view_syncrun",
         "spectrum_sync.view_syncrecord",
         "spectrum_sync.view_syncattempt",
+        "spectrum_sync.view_pendingdeletion",
+        "spectrum_sync.decide_pendingdeletion",
     ],
     # Fixes what failed: sees records and attempts, retries, bypasses, corrects mappings.
     ACCOUNTANT: [
@@ -66,10 +68,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
-# Mapping models: staff configure them, accountants fix them (view + change, no delete).
+# Mapping models: staff configure them; accountants fix them, which often means adding the row a
+# failed document needs (add + change + view, no delete). Tenants and connections stay staff's.
 APP_WIDE: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     IMPLEMENTATION_STAFF: [(app, ("add", "change", "delete", "view")) for app in WHOLE_APPS_FOR_STAFF],
-    ACCOUNTANT: [(app, ("change", "view")) for app in WHOLE_APPS_VIEW_FOR_ACCOUNTANT],
+    ACCOUNTANT: [(app, ("add", "change", "view")) for app in WHOLE_APPS_VIEW_FOR_ACCOUNTANT],
     MANAGER: [],
 }
 

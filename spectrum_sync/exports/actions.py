@@ -2,7 +2,8 @@
 
 - :func:`retry` — send failed, held or unknown records again (after fixing the cause);
 - :func:`bypass` — mark a record as entered by hand in Spectrum: it is never sent;
-- :func:`release_connection_hold` — after an authorization problem is fixed, resume the tenant's exports.
+- :func:`release_connection_hold` — after an authorization problem is fixed, resume the tenant's exports;
+- :func:`release_mapping_holds` — after a mapping row is saved, resume the records it completed.
 
 Each records who did it and why (``resolved_by``, ``resolution_note``) and is safe to call twice.
 """
@@ -15,7 +16,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, enqueue_on_commit, post_result
+from mappings.rules import Known, load_rules
+from spectrum_sync.exports import preflight
+from spectrum_sync.exports.documents import DOCUMENT_TYPES
+from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, HOLD_CONFIGURATION, enqueue_on_commit, post_result
 from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 
 RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
@@ -97,3 +101,25 @@ def release_connection_hold(tenant: Tenant, user: Any = None, note: str = "") ->
         count = retry(list(held), user, note or "authorization fixed")
         notify_event(tenant, "recovered")
     return count
+
+
+def release_mapping_holds(tenant: Tenant, user: Any = None) -> int:
+    """Resume the tenant's exports held for incomplete mappings that the mappings now complete.
+
+    The mapping screens call this after every save. Completeness needs no mirror: the rules, the
+    company and the document decide it, so one snapshot of the rules serves every held record.
+    """
+    rules = load_rules(tenant)
+    company = preflight.default_company(tenant)
+    held = SyncRecord.objects.filter(
+        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_CONFIGURATION
+    ).order_by("created_at")
+    complete = []
+    for record in held.iterator():
+        declaration = DOCUMENT_TYPES.get(record.object_type)
+        if declaration is None:
+            continue
+        mapped = declaration.mapper(record.payload, rules, Known(), company)
+        if not preflight.configuration_problems(rules, record.object_type, company, mapped):
+            complete.append(record)
+    return retry(complete, user, "mappings completed") if complete else 0

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.spectrum.errors import SpectrumError
 from mappings.completeness import missing_in
-from mappings.mappers import Mapped, Problem, company_of, key_of
-from mappings.rules import Known, MappingRules, load_rules
+from mappings.mappers import Mapped, Problem, company_of, key_of, spectrum_date
+from mappings.models import ProcessingDateRange, SpectrumModule
+from mappings.rules import Known, MappingNeed, MappingRules, load_rules
+from spectrum_sync import connections
+from spectrum_sync.exports import writer
 from spectrum_sync.exports.documents import DOCUMENT_TYPES
 from spectrum_sync.models import Direction, MirrorRecord, SyncRecord, SyncStatus, Tenant
 
@@ -38,9 +44,11 @@ class Preflight:
         return "send"
 
     def problems_as_dicts(self) -> list[dict[str, Any]]:
+        # A missing mapping row is a configuration problem: it is listed once, among those.
         out: list[dict[str, Any]] = [
             {"code": p.code, "message": p.message, "column": p.column, "waits_for": _waits_for(p)}
             for p in self.mapped.problems
+            if p.need is None
         ]
         out.extend({"code": "CFG", "message": text, "column": "", "waits_for": None} for text in self.config_problems)
         return out
@@ -138,12 +146,137 @@ def build_known(tenant: Tenant, object_type: str, document: Mapping[str, Any], r
     )
 
 
+def configuration_problems(rules: MappingRules, object_type: str, company: str, mapped: Mapped) -> list[str]:
+    """What the tenant must set up before this document can go: company, mapping rows, UDFs."""
+    config = [] if company else ["Spectrum connection: no company code is set"]
+    return config + [need.describe() for need in mapped.mapping_needs] + missing_in(rules, object_type)
+
+
 def run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Preflight:
     """Map ``document`` as it would be sent now, with every problem found before sending."""
     rules = load_rules(tenant)
     known = build_known(tenant, object_type, document, rules)
     company = default_company(tenant)
     mapped = DOCUMENT_TYPES[object_type].mapper(document, rules, known, company)
-    config = [] if company else ["Spectrum connection: no company code is set"]
-    config += missing_in(rules, object_type)
-    return Preflight(mapped=mapped, config_problems=config)
+    mapped.problems.extend(date_range_problems(tenant, object_type, document, company))
+    return Preflight(mapped=mapped, config_problems=configuration_problems(rules, object_type, company, mapped))
+
+
+def mapping_needs(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> list[MappingNeed]:
+    """Every mapping row ``document`` needs that the tenant does not have (no mirror needed)."""
+    declaration = DOCUMENT_TYPES.get(object_type)
+    if declaration is None:
+        return []
+    return declaration.mapper(document, load_rules(tenant), Known(), default_company(tenant)).mapping_needs
+
+
+# --- Spectrum's open date windows ------------------------------------------------------------------
+
+# The document dates each Spectrum module checks against its Processing Date Change range.
+DATED_COLUMNS: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
+    "ar_invoice": ("AR", (("Invoice_Date", ("invoice_date",)), ("GL_Date", ("gl_date", "invoice_date")))),
+    "po_receipt": ("PO", (("Receipt_Date", ("receipt_date",)),)),
+}
+
+
+def processing_range(tenant: Tenant, module: str, company: str) -> ProcessingDateRange | None:
+    """The module's open window for ``company``: its own row, else the row for every company."""
+    rows = {r.company_code: r for r in ProcessingDateRange.objects.filter(tenant=tenant, module=module)}
+    return rows.get(company) or rows.get("")
+
+
+def date_range_problems(tenant: Tenant, object_type: str, document: Mapping[str, Any], default: str) -> list[Problem]:
+    """Dates Spectrum would refuse because they fall outside the module's open processing range."""
+    if object_type not in DATED_COLUMNS:
+        return []
+    module, columns = DATED_COLUMNS[object_type]
+    window = processing_range(tenant, module, company_of(document, default))
+    if window is None:
+        return []
+    problems = []
+    for column, keys in columns:
+        day = _document_date(document, keys)
+        if day is not None and not window.minimum_date <= day <= window.maximum_date:
+            problems.append(
+                Problem(
+                    "I",
+                    f"{column} {spectrum_date(day.isoformat())} is outside Spectrum's open "
+                    f"{window.get_module_display()} processing range "
+                    f"{spectrum_date(window.minimum_date.isoformat())}–{spectrum_date(window.maximum_date.isoformat())}",
+                    column,
+                )
+            )
+    return problems
+
+
+def _document_date(document: Mapping[str, Any], keys: tuple[str, ...]) -> date | None:
+    for key in keys:
+        try:
+            return date.fromisoformat(str(document.get(key) or "")[:10])
+        except ValueError:
+            continue
+    return None
+
+
+# --- the dry run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class DryRun:
+    """What would happen to a document if it were exported now; nothing is stored or sent."""
+
+    verdict: str  # "send", "hold" or "fail"
+    calls: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    mapping_needs: list[MappingNeed]
+    date_ranges: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "calls": self.calls, "problems": self.problems}
+
+
+def dry_run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> DryRun:
+    """The exact Spectrum calls and every problem found before sending (the client's own checks too)."""
+    check = run(tenant, object_type, document)
+    problems = check.problems_as_dicts()
+    problems.extend(
+        {"code": m.code, "message": m.message, "column": m.column, "waits_for": None}
+        for m in _client_problems(tenant, check.mapped)
+    )
+    verdict = check.verdict
+    if verdict == "send" and any(p["code"] in ("I", "M") and not p["waits_for"] for p in problems):
+        verdict = "fail"
+    return DryRun(
+        verdict=verdict,
+        calls=[c.as_dict() for c in check.mapped.calls],
+        problems=problems,
+        mapping_needs=check.mapped.mapping_needs,
+        date_ranges=_ranges_checked(tenant, object_type, document),
+    )
+
+
+def _client_problems(tenant: Tenant, mapped: Mapped) -> list[Any]:
+    try:
+        client = connections.spectrum_client(tenant)
+    except (ImportError, SpectrumError, ObjectDoesNotExist):
+        return []  # no client to validate with: the mapper's own checks still apply
+    try:
+        return writer.client_side_problems(client, mapped.calls)
+    finally:
+        client.close()
+
+
+def _ranges_checked(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> list[str]:
+    """In words, which open date window the dates were checked against (or that none is recorded)."""
+    if object_type not in DATED_COLUMNS:
+        return []
+    module = DATED_COLUMNS[object_type][0]
+    company = company_of(document, default_company(tenant))
+    window = processing_range(tenant, module, company)
+    if window is None:
+        label = dict(SpectrumModule.choices)[module]
+        return [
+            f"No {label} processing date range is recorded for company {company}: dates were not checked "
+            "(copy it from Spectrum's Processing Date Change screen into Processing date ranges)."
+        ]
+    return [f"Dates checked against {window}."]

@@ -243,14 +243,26 @@ def test_po_receipt_without_job_is_refused_before_sending(
     assert wired.spectrum.calls == []
 
 
-def test_incomplete_mappings_hold_and_say_what_is_missing(
+def test_incomplete_mappings_hold_naming_every_row_and_go_on_once_complete(
     tenant: Tenant, wired: Wiring, django_capture_on_commit_callbacks: Any
 ) -> None:
     MirrorRecord.objects.create(tenant=tenant, object_type="customer", key="AC1|CUST1", row_hash="x")
-    GLAccountMapping.objects.create(tenant=tenant, line_kind="", department="SVC", gl_account="400000")
-    record = run(submit(tenant, invoice(department="SVC")), django_capture_on_commit_callbacks)
+    GLAccountMapping.objects.create(tenant=tenant, line_kind="", department="OPS", gl_account="400000")
+    lines = [{"kind": "labor", "amount": "250.00"}, {"kind": "material", "amount": "40.00"}]
+    record = run(submit(tenant, invoice(department="SVC", lines=lines)), django_capture_on_commit_callbacks)
     assert record.status == SyncStatus.HELD and record.error_code == "CFG"
-    assert "no default GL account for labor" in record.held_reason
+    # Both rows the invoice needs, in the first explanation: one round of fixing.
+    assert "labor lines of department SVC in company AC1" in record.held_reason
+    assert "material lines of department SVC in company AC1" in record.held_reason
+    assert wired.spectrum.calls == []
+    GLAccountMapping.objects.create(tenant=tenant, department="SVC", line_kind="labor", gl_account="410000")
+    assert actions.release_mapping_holds(tenant) == 0  # material is still missing
+    GLAccountMapping.objects.create(tenant=tenant, department="SVC", line_kind="material", gl_account="420000")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.release_mapping_holds(tenant) == 1
+    record = run(record, django_capture_on_commit_callbacks)
+    assert record.status == SyncStatus.SUCCEEDED, record.error_message
+    assert wired.spectrum.creates == {"invoice:INV1": 1}
 
 
 def test_accountant_retries_a_fixed_record_and_bypasses_another(

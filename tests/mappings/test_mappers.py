@@ -162,8 +162,9 @@ def test_invoice_problems_use_spectrum_codes_and_columns(
 def test_missing_gl_mapping_is_named() -> None:
     rules = MappingRules(gl=(GLRule("", "labor", "410000"),))
     mapped = map_ar_invoice(invoice(), rules, EVERYTHING, "AC1")
-    assert any("material lines" in p.message and p.column == "GL_Account" for p in mapped.blocking)
-    assert missing_in(rules, "ar_invoice") and not missing_in(RULES, "ar_invoice")
+    assert any("material lines" in p.message and p.column == "GL_Account" for p in mapped.problems)
+    assert [n.line_kind for n in mapped.mapping_needs] == ["material"]
+    assert not missing_in(rules, "ar_invoice") and not missing_in(RULES, "ar_invoice")
 
 
 def test_new_job_is_added_with_udfs_then_phases() -> None:
