@@ -2,14 +2,13 @@
 
 Every screen is scoped to the tenants the user serves through :mod:`spectrum_sync.adminsite.scoping`.
 The ledger is read-only for everyone but superusers; the only way to change a record's fate from
-here is the export engine's retry / bypass (exports only: an import record has nothing to resend),
-each recorded in the admin log with who did it. Poll buttons (sync now, full resync, reset) and
-schedule intervals go through the import engine's actions.
+here is the export engine's retry / bypass, and for a failed import a retry (delivered to the platform
+again) or a dismissal with a reason, each recorded in the admin log with who did it. Poll buttons
+(sync now, full resync, reset) and schedule intervals go through the import engine's actions.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -25,17 +24,22 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from spectrum_sync.admin_forms import SecretFieldsForm
-from spectrum_sync.adminsite import dashboard, onboarding
+from spectrum_sync import demo
+from spectrum_sync.admin_forms import OutboundChecks, SecretFieldsForm
+from spectrum_sync.adminsite import dashboard, explanations, onboarding
+from spectrum_sync.adminsite.deletions import pending_deletions_link
 from spectrum_sync.adminsite.explanations import explain
 from spectrum_sync.adminsite.history import (
     DateRangeFilter,
     HistoryPaginator,
     StatusFilter,
     TenantFilter,
+    columns_for,
+    csv_lines,
     exact_search,
+    when,
 )
-from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
+from spectrum_sync.adminsite.scoped_admin import SecretsHiddenInline, TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import sees_all_tenants, tenants_for
 from spectrum_sync.exports import actions as export_actions
 from spectrum_sync.imports import actions as import_actions
@@ -50,6 +54,7 @@ from spectrum_sync.models import (
     SyncStatus,
     Tenant,
 )
+from spectrum_sync.notifications import security
 from spectrum_sync.redaction import redact
 
 RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
@@ -72,9 +77,7 @@ class ReadOnlyLedgerAdmin(TenantScopedAdmin):
 # --- Tenants and onboarding ------------------------------------------------------------------
 
 
-class TenantForm(SecretFieldsForm):
-    secret_fields = ("platform_signing_secret",)
-
+class TenantForm(OutboundChecks, SecretFieldsForm):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "active", "timezone", "platform_url", "platform_signing_secret", "staff"]
@@ -85,15 +88,13 @@ class LimitedTenantForm(TenantForm):
         fields = [f for f in TenantForm.Meta.fields if f != "staff"]
 
 
-class ConnectionForm(SecretFieldsForm):
-    secret_fields = ("authorization_id", "enhanced_client_secret", "db_password")
-
+class ConnectionForm(OutboundChecks, SecretFieldsForm):
     class Meta:
         model = SpectrumConnection
         exclude: list[str] = []
 
 
-class ConnectionInline(admin.StackedInline):
+class ConnectionInline(SecretsHiddenInline):
     model = SpectrumConnection
     form = ConnectionForm
     can_delete = False
@@ -155,20 +156,69 @@ class TenantAdmin(TenantScopedAdmin):
     list_filter = ("active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("api_key_prefix",)
+    readonly_fields = ("api_key_prefix", "pending_deletions")
     filter_horizontal = ("staff",)
     actions = ["regenerate_api_key", "sync_now", "full_resync"]
+    change_form_template = "admin/spectrum_sync/tenant/change_form.html"
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         # Who serves which tenant is decided by those who see every tenant.
         kwargs["form"] = TenantForm if sees_all_tenants(request.user) else LimitedTenantForm
         return super().get_form(request, obj, change, **kwargs)
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))
+        # A new tenant starts inactive: it is enabled on its onboarding page once it is set up.
+        return fields if obj is not None else [f for f in fields if f != "active"]
+
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        if not change:
+            obj.active = False
+            demo.fill_demo_platform(obj)
+            request.new_api_key = obj.generate_api_key()  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
         if not change and not sees_all_tenants(request.user):
             # Someone limited to their tenants keeps seeing the tenant they just created.
             obj.staff.add(request.user)  # type: ignore[arg-type]
+        problem = demo.register_with_platform_simulator(obj)
+        if problem:
+            messages.warning(request, problem)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        moves = [*form.secret_moves, *(m for fs in formsets for f in fs.forms for m in getattr(f, "secret_moves", []))]
+        if moves:
+            self.log_change(request, form.instance, " ".join(moves))
+            security.secrets_moved(form.instance, request.user, moves)
+
+    def response_add(self, request: HttpRequest, obj: Tenant, post_url_continue: str | None = None) -> HttpResponse:
+        key = getattr(request, "new_api_key", "")
+        if not key:
+            return super().response_add(request, obj, post_url_continue)
+        self.log_change(request, obj, "Generated the first inbound API key")
+        return self._api_keys_page(request, "Tenant created", [(obj, key)], created=obj)
+
+    def _api_keys_page(
+        self, request: HttpRequest, title: str, keys: list[tuple[Tenant, str]], created: Tenant | None = None
+    ) -> HttpResponse:
+        """The one page that ever shows an API key: in the response body, never in a (cookie) message."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "keys": [
+                {"tenant": t, "key": k, "onboarding": reverse("admin:spectrum_sync_tenant_onboarding", args=[t.pk])}
+                for t, k in keys
+            ],
+            "created": created,
+            "platform_simulator": demo.simulator_url(),
+        }
+        # The admin's views are never cached (no-store), so the key stays on this one response.
+        return TemplateResponse(request, "admin/spectrum_sync/tenant/api_keys.html", context)
+
+    @admin.display(description="deletions waiting for confirmation")
+    def pending_deletions(self, tenant: Tenant) -> str:
+        return pending_deletions_link(tenant.pk) if tenant.pk else "—"
 
     @admin.display(description="Onboarding")
     def onboarding_link(self, tenant: Tenant) -> str:
@@ -177,12 +227,14 @@ class TenantAdmin(TenantScopedAdmin):
         )
 
     @admin.action(description="Generate a new inbound API key (shown once)", permissions=["change"])
-    def regenerate_api_key(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+    def regenerate_api_key(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> HttpResponse:
+        keys = []
         for tenant in queryset:
             key = tenant.generate_api_key()
             tenant.save(update_fields=["api_key_prefix", "api_key_hash", "updated_at"])
             self.log_change(request, tenant, "Generated a new inbound API key")
-            messages.warning(request, f"New API key for {tenant}: {key} (copy it now; it is not shown again)")
+            keys.append((tenant, key))
+        return self._api_keys_page(request, "New inbound API keys", keys)
 
     def has_onboard_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("spectrum_sync.onboard_tenant"))
@@ -218,8 +270,33 @@ class TenantAdmin(TenantScopedAdmin):
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/onboarding/", view(self.onboarding_view), name="spectrum_sync_tenant_onboarding"),
+            path(
+                "<int:pk>/resume-exports/", view(self.resume_exports_view), name="spectrum_sync_tenant_resume_exports"
+            ),
             *super().get_urls(),
         ]
+
+    def resume_exports_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """ "Authorization fixed — resume exports": release what an authorization abort held."""
+        tenant = get_object_or_404(self.get_queryset(request), pk=pk)
+        if request.method != "POST" or not self.has_onboard_permission(request):
+            raise PermissionDenied
+        message, ok = onboarding.perform(tenant, "resume", request.user)
+        self.log_change(request, tenant, message)
+        (messages.success if ok else messages.error)(request, message)
+        back = "onboarding" if request.POST.get("back") == "onboarding" else "change"
+        return HttpResponseRedirect(reverse(f"admin:spectrum_sync_tenant_{back}", args=[pk]))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        tenant = self.get_queryset(request).filter(pk=object_id).first()
+        extra = {
+            "exports_hold": onboarding.exports_hold(tenant) if tenant else None,
+            "may_onboard": self.has_onboard_permission(request),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
 
     def onboarding_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         tenant = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -239,6 +316,7 @@ class TenantAdmin(TenantScopedAdmin):
             "opts": self.opts,
             "steps": onboarding.steps(tenant),
             "may_act": may_act,
+            "exports_hold": onboarding.exports_hold(tenant),
         }
         return TemplateResponse(request, "admin/spectrum_sync/tenant/onboarding.html", context)
 
@@ -291,7 +369,7 @@ class SyncAttemptInline(admin.StackedInline):
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyLedgerAdmin):
     # Narrow on purpose: the "problem" column must fit on a laptop screen next to the filters.
-    list_display = ("id", "tenant", "kind", "document", "status_label", "problem", "created_at")
+    list_display = ("id", "tenant", "kind", "document", "status_label", "problem", "created")
     list_display_links = ("id", "document")
     list_select_related = ("tenant",)
     list_filter = (TenantFilter, "direction", "object_type", StatusFilter, DateRangeFilter)
@@ -305,7 +383,7 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     inlines = [SyncAttemptInline]
-    actions = ["retry_selected", "bypass_selected"]
+    actions = ["retry_selected", "bypass_selected", "dismiss_selected"]
     change_form_template = "admin/spectrum_sync/syncrecord/change_form.html"
     change_list_template = "admin/spectrum_sync/syncrecord/change_list.html"
     fieldsets = (
@@ -320,10 +398,10 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             },
         ),
         ("Problem", {"fields": ("explanation", ("error_code", "error_column"), "error_message", "held_reason")}),
-        ("Resolution", {"fields": ("resolved_by", "resolution_note")}),
+        ("Resolution", {"fields": (("resolved_by", "resolved_at"), "resolution_note")}),
         (
             "Timing",
-            {"fields": (("created_at", "sent_at", "finished_at", "platform_notified_at"), "attempt_count")},
+            {"fields": (("created_at", "sent_to_spectrum", "finished_at", "platform_notified_at"), "attempt_count")},
         ),
         ("Document as received", {"fields": ("payload_redacted",), "classes": ("collapse",)}),
     )
@@ -335,12 +413,19 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         editable = {"resolution_note"} if request.user.is_superuser else set()
         names = [f.name for f in SyncRecord._meta.fields if f.name not in editable]
-        return [*names, "explanation", "payload_redacted"]
+        return [*names, "explanation", "sent_to_spectrum", "payload_redacted"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         return exact_search(queryset, search_term), False
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return columns_for(request.user, self.list_display)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, record: SyncRecord) -> str:
+        return when(record.created_at)
 
     @admin.display(description="what")
     def kind(self, record: SyncRecord) -> str:
@@ -370,18 +455,14 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     @admin.display(description="In plain words")
     def explanation(self, record: SyncRecord) -> str:
-        found = explain(record.error_code, record.error_message, record.error_column, record.held_reason)
-        if not found:
-            return "—"
-        if found.fix_url:
-            return format_html(
-                '<p class="plain-explanation">{}</p><p>Fix it in: <a class="fix-link" href="{}">{}</a></p>',
-                found.plain,
-                found.fix_url,
-                found.fix_label,
-            )
-        suffix = f" Fix it in: {found.fix_label}." if found.fix_label else ""
-        return format_html('<p class="plain-explanation">{}{}</p>', found.plain, suffix)
+        return explanations.explain_record(record)
+
+    @admin.display(description="Sent to Spectrum at")
+    def sent_to_spectrum(self, record: SyncRecord) -> str:
+        # sent_at is when a worker took the record; a record stopped by pre-flight never reached Spectrum.
+        if not explanations.was_sent(record):
+            return "Not sent: stopped before sending"
+        return str(timezone.localtime(record.sent_at)) if record.sent_at else "—"
 
     @admin.display(description="Payload (secrets redacted)")
     def payload_redacted(self, record: SyncRecord) -> str:
@@ -403,18 +484,22 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     @staticmethod
     def _exports_only(request: HttpRequest, records: list[SyncRecord], verb: str) -> list[SyncRecord]:
-        """The export records among ``records``: an import is read from Spectrum again by the next poll."""
+        """The export records among ``records``; import failures are dismissed instead."""
         exports = [r for r in records if r.direction == Direction.EXPORT]
         if len(exports) < len(records):
             messages.warning(
                 request,
-                f"{len(records) - len(exports)} import record(s) skipped: imports cannot be {verb}; "
-                "the next poll (or Sync now on the poll schedule) reads them from Spectrum again.",
+                f"{len(records) - len(exports)} import record(s) skipped: nothing of an import is entered in "
+                f"Spectrum by hand, so it is not {verb}; retry it, or dismiss it with a reason.",
             )
         return exports
 
     def _retry(self, request: HttpRequest, records: list[SyncRecord], note: str = "") -> int:
-        records = self._exports_only(request, records, "retried")
+        imports = [r for r in records if r.direction == Direction.IMPORT]
+        records = [r for r in records if r.direction == Direction.EXPORT]
+        done = self._retry_imports(request, imports) if imports else 0
+        if not records:
+            return done
         eligible = [r for r in records if r.status in RETRYABLE_STATUSES]
         skipped = len(records) - len(eligible)
         if skipped:
@@ -429,6 +514,34 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         if queued:
             messages.success(request, f"Retry started for {queued} record(s).")
         return queued
+
+    def _retry_imports(self, request: HttpRequest, records: list[SyncRecord]) -> int:
+        failed = import_actions.failed_imports(records)
+        if len(failed) < len(records):
+            skipped = len(records) - len(failed)
+            messages.warning(request, f"{skipped} import record(s) skipped: only failures are retried.")
+        outcome = import_actions.retry_failed_imports(failed, request.user)
+        for record in failed:
+            self.log_change(request, record, "Retried: delivered to the platform again")
+        if outcome.busy:
+            messages.warning(request, f"A poll is running for {', '.join(outcome.busy)}; it delivers those records.")
+        if outcome.delivered:
+            messages.success(request, f"{outcome.delivered} import record(s) delivered to the platform again.")
+        if outcome.failed:
+            errors = "; ".join(sorted({run.error for run in outcome.runs if run.error}))
+            messages.error(request, f"{outcome.failed} import record(s) failed again: {errors}")
+        return outcome.delivered
+
+    def _dismiss(self, request: HttpRequest, records: list[SyncRecord], reason: str) -> int:
+        done = import_actions.dismiss_failed_imports(records, request.user, reason)
+        for record in records:
+            if record.status == SyncStatus.DISMISSED:
+                self.log_change(request, record, f"Dismissed: {reason}")
+        if done < len(records):
+            messages.warning(request, f"{len(records) - done} record(s) skipped: only import failures are dismissed.")
+        if done:
+            messages.success(request, f"{done} import failure(s) dismissed.")
+        return done
 
     def _bypass(self, request: HttpRequest, records: list[SyncRecord], reason: str) -> int:
         done = 0
@@ -449,10 +562,9 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         found = super().get_actions(request)
-        if request.GET.get("direction__exact") == Direction.IMPORT:
-            # Imports are re-read by the next poll; nothing on this list can be resent or bypassed.
-            for name in ("retry_selected", "bypass_selected"):
-                found.pop(name, None)
+        # Exports are bypassed (entered by hand in Spectrum); import failures are dismissed.
+        unfit: dict[str, str] = {Direction.IMPORT: "bypass_selected", Direction.EXPORT: "dismiss_selected"}
+        found.pop(unfit.get(request.GET.get("direction__exact", ""), ""), None)
         return found
 
     @admin.action(description="Retry selected failed / held records", permissions=["retry"])
@@ -477,6 +589,24 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         }
         return TemplateResponse(request, "admin/spectrum_sync/syncrecord/bypass_selected.html", context)
 
+    @admin.action(description="Dismiss selected import failures (with a reason)…", permissions=["bypass"])
+    def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> HttpResponse | None:
+        reason = (request.POST.get("reason") or "").strip()
+        if request.POST.get("confirm") and reason:
+            self._dismiss(request, list(queryset), reason)
+            return None
+        if request.POST.get("confirm"):
+            messages.error(request, "Say why these import failures are dismissed.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dismiss import failures",
+            "opts": self.opts,
+            "records": list(queryset[:200]),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action": "dismiss_selected",
+        }
+        return TemplateResponse(request, "admin/spectrum_sync/syncrecord/dismiss_selected.html", context)
+
     # --- Extra screens: one record's retry / bypass, CSV export, dashboard ---
 
     def get_urls(self) -> list[URLPattern]:
@@ -486,6 +616,8 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             path("dashboard/", view(self.dashboard_view), name="spectrum_sync_dashboard"),
             path("<int:pk>/retry/", view(self.retry_view), name="spectrum_sync_syncrecord_retry"),
             path("<int:pk>/bypass/", view(self.bypass_view), name="spectrum_sync_syncrecord_bypass"),
+            path("<int:pk>/dismiss/", view(self.dismiss_view), name="spectrum_sync_syncrecord_dismiss"),
+            path("<int:pk>/dry-run/", view(self.dry_run_view), name="spectrum_sync_syncrecord_dry_run"),
             *super().get_urls(),
         ]
 
@@ -502,6 +634,17 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         self._retry(request, [record], note=(request.POST.get("note") or "").strip())
         return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
 
+    def dismiss_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST" or not self.has_bypass_permission(request):
+            raise PermissionDenied
+        record = self._scoped_record(request, pk)
+        reason = (request.POST.get("reason") or "").strip()
+        if not reason:
+            messages.error(request, "Say why this import failure is dismissed (for example: tenant set up twice).")
+        else:
+            self._dismiss(request, [record], reason)
+        return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
+
     def bypass_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.method != "POST" or not self.has_bypass_permission(request):
             raise PermissionDenied
@@ -512,6 +655,20 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         else:
             self._bypass(request, [record], reason)
         return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
+
+    def dry_run_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """What exporting the record now would send, and what stops it; nothing is stored or sent."""
+        record = self._scoped_record(request, pk)
+        if record.direction != Direction.EXPORT or not self.has_view_permission(request, record):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **explanations.dry_run_context(record),
+            "title": f"Dry run of {self.document(record)}",
+            "opts": self.opts,
+            "original": record,
+        }
+        return TemplateResponse(request, "admin/spectrum_sync/syncrecord/dry_run.html", context)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         query = request.GET.urlencode()
@@ -531,9 +688,14 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             "can_bypass": self.has_bypass_permission(request),
             "retryable_statuses": [str(s) for s in RETRYABLE_STATUSES],
             "bypassable_statuses": [str(s) for s in BYPASSABLE_STATUSES],
+            "problem_source": self._problem_source(request, object_id),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
+
+    def _problem_source(self, request: HttpRequest, object_id: str) -> str:
+        record = self.get_object(request, object_id)
+        return explanations.problem_source(record) if record else ""
 
     CSV_COLUMNS = (
         "id",
@@ -581,18 +743,8 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         return TemplateResponse(request, "admin/spectrum_sync/dashboard.html", context)
 
 
-class _Echo:
-    """csv.writer needs a file; this one hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv_lines(header: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([h.replace("tenant__slug", "tenant") for h in header])
-    for row in rows:
-        yield writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+    return csv_lines([h.replace("tenant__slug", "tenant") for h in header], rows)
 
 
 @admin.register(SyncAttempt)
@@ -617,32 +769,69 @@ class SyncAttemptAdmin(ReadOnlyLedgerAdmin):
     response_redacted = SyncAttemptInline.response_redacted
 
 
+# A poll's counts in the words of its "records" column, in this order; zeros are left out.
+RUN_COUNTS = (
+    ("created_count", "new"),
+    ("updated_count", "changed"),
+    ("deleted_count", "deleted"),
+    ("unchanged_count", "unchanged"),
+    ("failed_count", "not delivered"),
+    ("other_company_count", "of another company (dropped)"),
+    ("held_deletion_count", "deletions held"),
+)
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyLedgerAdmin):
-    list_display = (
-        "tenant",
-        "object_type",
-        "trigger",
-        "status",
-        "started_at",
-        "duration_ms",
-        "read_count",
-        "created_count",
-        "updated_count",
-        "deleted_count",
-        "unchanged_count",
-        "failed_count",
-    )
+    # Few, wrapping columns (how and how long under the start, the counts as one sentence), so the
+    # problem fits on a laptop screen.
+    list_display = ("tenant", "object_type", "run_status", "started", "records", "problem")
     list_select_related = ("tenant",)
     list_filter = (TenantFilter, "object_type", "status", "trigger")
     ordering = ("-started_at", "-id")
     paginator = HistoryPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    # The lease's fencing token is the engine's bookkeeping, nothing a person can act on.
+    exclude = ("fencing_token",)
+    readonly_fields = ("pending_deletions",)
+
+    @admin.display(description="deletions waiting for confirmation")
+    def pending_deletions(self, run: SyncRun) -> str:
+        return pending_deletions_link(run.tenant_id, run.object_type)
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return columns_for(request.user, self.list_display)
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run: SyncRun) -> str:
+        return format_html(
+            '{}<br><span class="run-how">{}, {}</span>', when(run.started_at), run.get_trigger_display(), self.took(run)
+        )
+
+    @admin.display(description="status", ordering="status")
+    def run_status(self, run: SyncRun) -> str:
+        return format_html('<span class="sync-status sync-status-{}">{}</span>', run.status, run.get_status_display())
+
+    @staticmethod
+    def took(run: SyncRun) -> str:
+        minutes, seconds = divmod(run.duration_ms / 1000, 60)
+        return f"{int(minutes)} min {int(seconds)} s" if minutes else f"{seconds:.1f} s"
+
+    @admin.display(description="records")
+    def records(self, run: SyncRun) -> str:
+        counts = [f"{getattr(run, name):,} {label}" for name, label in RUN_COUNTS if getattr(run, name)]
+        return f"{run.read_count:,} read" + (": " + ", ".join(counts) if counts else "")
+
+    @admin.display(description="problem")
+    def problem(self, run: SyncRun) -> str:
+        return run.error or run.notice
 
 
 @admin.register(MirrorRecord)
 class MirrorRecordAdmin(ReadOnlyLedgerAdmin):
+    """What was read from Spectrum. Spectrum is its source: nobody edits it here, superusers neither."""
+
     list_display = ("tenant", "object_type", "key", "company_code", "changed_at", "deleted_at")
     list_select_related = ("tenant",)
     list_filter = (TenantFilter, "object_type")
@@ -652,6 +841,15 @@ class MirrorRecordAdmin(ReadOnlyLedgerAdmin):
     paginator = HistoryPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return columns_for(request.user, self.list_display)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 def save_schedule_changes(schedule: PollSchedule, changed: list[str]) -> None:
