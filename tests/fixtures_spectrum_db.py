@@ -9,7 +9,7 @@ Use it by importing into a test module or a conftest::
         reader = SpectrumDatabase(spectrum_db.odbc_config)       # pyodbc -> unixODBC -> psqlODBC -> PostgreSQL
         ...
 
-``spectrum_db`` (function scope) creates the database ``<TEST_DATABASE_NAME or test_spectrum_sync>_spectrum``
+``spectrum_db`` (function scope) creates the database ``<TEST_DATABASE_NAME or test_<database>>_spectrum``
 on the PostgreSQL server of ``DATABASE_URL`` (default ``127.0.0.1:5432``, user ``postgres``), holding the
 Spectrum-shaped ``_MC`` tables and single-company views of ``connectors/spectrum/simulator/store.py``
 seeded with the ``"demo"`` profile of ``seed.py`` (companies DC1 and DC2). The seeded database is built
@@ -67,7 +67,9 @@ def _server() -> tuple[str, int, str]:
 
 
 def _base_name() -> str:
-    return os.environ.get("TEST_DATABASE_NAME", "test_spectrum_sync") + "_spectrum"
+    """Beside Django's own test database, so runs against different DATABASE_URLs never collide."""
+    database = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/") or "spectrum_sync"
+    return os.environ.get("TEST_DATABASE_NAME", f"test_{database}") + "_spectrum"
 
 
 def _url(name: str) -> str:
