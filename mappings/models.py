@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from mappings.services import udf_slots
 from spectrum_sync.models import Tenant
 
-# GL accounts are sent without dashes and are Text 12 (reference 1.7, 2.5).
+# GL accounts are sent without dashes and are Text 12 (docs/spectrum.md#formats, #addarinvoice).
 gl_account_validator = RegexValidator(r"^[0-9A-Za-z]{1,12}$", "Enter the GL account without dashes (up to 12).")
 
 
@@ -120,7 +121,7 @@ class TaxCodeDefault(models.Model):
 
 
 class UDFMapping(models.Model):
-    """A platform field sent into one of Spectrum's UDF1…UDF20 slots (reference 1.10: max 20)."""
+    """A platform field sent into one of Spectrum's UDF1…UDF20 slots (docs/spectrum.md#field-conventions)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="udf_mappings")
     document_type = models.CharField(max_length=20, choices=DocumentType.choices)
@@ -146,8 +147,6 @@ class UDFMapping(models.Model):
 
     def clean(self) -> None:
         # Spectrum's services decide which UDFs exist; a mapping to none would hold every document.
-        from mappings.completeness import udf_slots
-
         slots = udf_slots(self.document_type) if self.document_type else (1,)
         if not slots:
             raise ValidationError(

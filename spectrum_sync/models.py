@@ -30,7 +30,8 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (for example America/Chicago).")
 
 
-# Spectrum company codes are Text 3 (reference 1.5); more than one company per tenant is common.
+# Spectrum company codes are Text 3 (docs/spectrum.md#authorization-id-and-guid); more than one company
+# per tenant is common.
 company_code_list = RegexValidator(
     r"^\s*[A-Za-z0-9]{1,3}(\s*,\s*[A-Za-z0-9]{1,3})*\s*$",
     "Enter one or more Spectrum company codes of up to 3 letters or digits, separated by commas.",
@@ -91,7 +92,7 @@ class SpectrumConnection(models.Model):
         ON_PREMISE = "on_premise", "On-premise"
 
     class AuthMode(models.TextChoices):
-        # Reference 1.6: Authorization_ID in the body always; Basic on REST; Enhanced = OAuth2.
+        # docs/spectrum.md#authentication: Authorization_ID in the body always; Basic on REST; Enhanced = OAuth2.
         BASIC = "basic", "Authorization ID (Basic on REST services)"
         ENHANCED = "enhanced", "Enhanced Authentication (client id / secret)"
 
@@ -161,15 +162,6 @@ class SpectrumConnection(models.Model):
 
     def __str__(self) -> str:
         return f"Spectrum connection of {self.tenant}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        adding = self._state.adding
-        super().save(*args, **kwargs)
-        if adding:
-            # Documents that arrived while the tenant had no connection were held for one.
-            from spectrum_sync.exports.engine import release_held_without_connection
-
-            release_held_without_connection(self.tenant)
 
     @property
     def companies(self) -> list[str]:
@@ -275,7 +267,7 @@ class SyncRecord(models.Model):
     # is refused, not mistaken for a repeat.
     body_hash = models.CharField(max_length=64, blank=True)
 
-    # Last error, in Spectrum's own terms (reference 1.4) plus our reason when it is ours.
+    # Last error, in Spectrum's own terms (docs/spectrum.md#replies-and-codes) plus our reason when it is ours.
     error_code = models.CharField(max_length=10, blank=True)
     error_message = models.TextField(blank=True)
     error_column = models.CharField(max_length=100, blank=True)

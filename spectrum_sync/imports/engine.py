@@ -1,17 +1,18 @@
 """One poll of one object type for one tenant: read everything, deliver only what changed.
 
-Spectrum's Get services have no "changed since" filter (reference 2.12), so every poll streams the
-whole object type. Each record is hashed (:func:`~spectrum_sync.imports.declarations.record_hash`)
-and compared with the mirror's hash for its key, loaded up front as a compact ``key → digest`` map;
-unchanged records cost a dictionary lookup and write nothing. New, changed and vanished records are
-delivered to the platform in chunks; only after the platform has a chunk does the mirror record it
-(in one transaction guarded by the poll's fencing token), together with one import ``SyncRecord``
-per record. If a delivery fails, the mirror keeps its old hashes, so the next poll sees the same
-changes and delivers them again — a change is never lost, only delayed. Deletions are computed
-only after a complete read (never after a reply that ended in a cut), never for companies this poll
-did not read, and more of them than :func:`.deletions.limit` allows wait for a person
-(:mod:`.deletions`). Rows tagged with a company the poll did not ask for are dropped and counted.
-A successful delivery of a record resolves that record's earlier failed deliveries.
+Spectrum's Get services have no "changed since" filter (docs/spectrum.md#no-changed-since-filter),
+so every poll streams the whole object type. Each record is hashed
+(:func:`~spectrum_sync.imports.declarations.record_hash`) and compared with the mirror's hash for
+its key, loaded up front as a compact ``key → digest`` map; unchanged records cost a dictionary
+lookup and write nothing. New, changed and vanished records are delivered to the platform in chunks;
+only after the platform has a chunk does the mirror record it (in one transaction guarded by the
+poll's fencing token), together with one import ``SyncRecord`` per record. If a delivery fails, the
+mirror keeps its old hashes, so the next poll sees the same changes and delivers them again — a
+change is never lost, only delayed. Deletions are computed only after a complete read (never after a
+reply that ended in a cut), never for companies this poll did not read, and more of them than
+:func:`.deletions.limit` allows wait for a person (:mod:`.deletions`). Rows tagged with a company
+the poll did not ask for are dropped and counted. A successful delivery of a record resolves that
+record's earlier failed deliveries.
 
 Entry point: :func:`run_poll`.
 """
@@ -34,7 +35,7 @@ from connectors.platform.errors import PlatformError, PlatformRejected
 from connectors.spectrum.errors import SpectrumConfigurationError, SpectrumError
 from connectors.spectrum.records import SpectrumRecord
 from mappings.rules import load_class_names
-from spectrum_sync import connections
+from spectrum_sync import connections, enqueue
 from spectrum_sync.imports import bulk, deletions, leases, mappers, readers
 from spectrum_sync.imports.declarations import ImportDeclaration, get, record_hash
 from spectrum_sync.models import Direction, PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
@@ -298,17 +299,13 @@ class Poll:
         )
 
     def release_held_exports(self, keys: list[str]) -> None:
-        """Exports held because this parent (customer, job...) was missing can go now."""
-        if not keys:
-            return
-        from spectrum_sync.exports.engine import release_held_for
+        """Exports held because this parent (customer, job...) was missing can go now.
 
-        try:
-            release_held_for(self.tenant, self.declaration.object_type, keys)
-        except Exception:  # the import itself is done and committed; exports' sweeper retries holds
-            logger.exception(
-                "releasing held exports after %s poll %s failed", self.declaration.object_type, self.run.pk
-            )
+        An exports worker releases them, so the poll runs no export mapper; a lost message only
+        delays them until the exports sweeper releases the holds whose parents arrived.
+        """
+        if keys:
+            enqueue.send_on_commit(enqueue.EXPORT_RELEASE_HELD, self.tenant.pk, self.declaration.object_type, keys)
 
     def sync_record(self, change: Change, delivery_id: str, error: str, now: Any) -> dict[str, Any]:
         """One import SyncRecord as column values (bulk-inserted; see bulk.insert)."""
