@@ -11,7 +11,7 @@ parser is fed in 256 KB chunks, as it reads from the network; zeep gets the whol
 transport gives it. zeep's WSDL is the simulator's, loaded from a local file, and its parse goes
 through ``binding.process_reply`` (no network). Both turn every row into a ``Customer`` record.
 
-Targets (issue #3): at least 5× zeep's records/s, and under 100 MB growth.
+Targets: at least 5× zeep's records/s, and under 100 MB growth.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.spectrum.client import _customer, parse_customers
 from connectors.spectrum.layouts import GET_CUSTOMERS
+from connectors.spectrum.readers import _customer, parse_customers
 from connectors.spectrum.simulator.server import ENVELOPE_HEAD, ENVELOPE_TAIL, render_row
 from connectors.spectrum.simulator.wsdl import wsdl
 from connectors.spectrum.soap import PROIV_NS

@@ -16,7 +16,8 @@ from connectors.outbound import OutboundPolicy
 
 @dataclass(frozen=True)
 class DataExchangeConfig:
-    """How to reach Spectrum's Data Exchange web services (reference 1.2, 1.5, 1.6)."""
+    """How to reach Spectrum's Data Exchange web services (docs/spectrum.md#endpoints,
+    #authorization-id-and-guid, #authentication)."""
 
     base_url: str  # e.g. https://spectrum.example.com:8482 (no trailing slash needed)
     authorization_id: str
@@ -100,7 +101,7 @@ def odbc_problems(
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    """An Info-Link read-only login over ODBC (reference section 3)."""
+    """An Info-Link read-only login over ODBC (docs/spectrum.md#info-link-database)."""
 
     driver: str  # e.g. "ODBC Driver 18 for SQL Server", "FreeTDS", "PostgreSQL Unicode"
     host: str

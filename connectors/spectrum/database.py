@@ -2,8 +2,9 @@
 
 Several objects the service imports have no Get web service at all — GL accounts, GL departments,
 AR sales and AP use tax codes, AR cash receipts, AP invoices (PO bills), cost types, job cost and
-prime contracts (reference 2.3, 2.4, 2.6, 2.8, 4 item 6). Spectrum keeps everything in Microsoft SQL
-Server and lets outside readers in through Info-Link logins (reference 3.1; cloud: 3.2). This module
+prime contracts (docs/spectrum.md#objects-without-a-get-service). Spectrum keeps everything in Microsoft
+SQL Server and lets outside readers in through Info-Link logins (docs/spectrum.md#access-model; cloud:
+docs/spectrum.md#spectrum-cloud-database). This module
 reads those tables with ``pyodbc`` and yields the same typed records (``records.py``) as the
 web-service reader does for the objects both can read (customers, vendors, jobs, phases), so the
 import engine does not care where a record came from.
@@ -11,7 +12,7 @@ import engine does not care where a record came from.
 How it reads
     * Only the multi-company base tables (``*_MC``) filtered by ``Company_Code = ?``: the
       single-company views filter on the login's first three letters, which is wrong for a login
-      serving several companies (reference 3.1).
+      serving several companies (docs/spectrum.md#access-model).
     * Keyset pagination over the table's primary key (``WHERE key > last ORDER BY key``, pages of
       ``page_size`` rows, fetched with ``fetchmany``): memory stays flat whatever the table size (one
       page at a time), no page re-reads rows (unlike OFFSET paging), and no statement stays open
@@ -23,7 +24,7 @@ How it reads
       ``LIMIT``, no vendor functions, unquoted identifiers (PostgreSQL folds them to lower case,
       SQL Server's default collation ignores case).
 
-Where Spectrum's exact column names are not public (reference 4 item 12: they are visible only
+Where Spectrum's exact column names are not public (docs/spectrum.md#access-model: they are visible only
 in-product through Info-Link's Table Directory Inquiry), the names follow the documented ones and the
 Data Exchange field names; each table has exactly one mapping below (``_QUERIES``) and
 ``connectors/spectrum/simulator/store.py`` marks every chosen name. A customer whose Spectrum spells a
@@ -90,9 +91,10 @@ SQLITE_DRIVER = DEMO_DRIVER
 DEFAULT_PAGE_SIZE = 2000
 FETCH_BATCH = 250
 
-# Spectrum's one-letter codes as GetCustomers spells them (reference 2.1), so both readers agree.
+# Spectrum's one-letter codes as GetCustomers spells them (docs/spectrum.md#getcustomers), so both
+# readers agree.
 # Vendors use the same words: that is what the simulator's SOAP GetVendors returns (its return
-# layout is undocumented, reference 2.2), and a vendor's status then reads alike from either side.
+# layout is undocumented, docs/spectrum.md#getvendors), and a vendor's status then reads alike from either side.
 CUSTOMER_STATUS_TEXT = {"A": "Active", "I": "Inactive", "N": "Not Used"}
 CUSTOMER_TAXABLE_TEXT = {"Y": "Taxable", "N": "Non-Taxable", "": "No Default"}
 
@@ -415,8 +417,8 @@ class DocumentKind:
     lines_join: tuple[str, ...] = ()  # columns shared by header and lines (besides Company_Code)
 
 
-# Reference: AddARInvoice / customer/invoice (2.5), AddJob (2.7), PO receiving (2.8), UpdateSubcontract
-# (2.9), ARChangeOrder (2.10), WorkOrderHeader (2.11): the natural keys those services reject duplicates on.
+# The natural keys the Put and REST services reject duplicates on (docs/spectrum.md#rules-per-service):
+# AR invoice, AddJob, PO receiving, UpdateSubcontract, ARChangeOrder, WorkOrderHeader.
 DOCUMENT_KINDS: dict[str, DocumentKind] = {
     "ar_invoice": DocumentKind(
         "CR_INVOICE_HEADER_MC",
@@ -450,7 +452,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
     ),
 }
 
-# Key columns Spectrum stores padded (reference 3.1); lookups pad their parameters the same way.
+# Key columns Spectrum stores padded (docs/spectrum.md#access-model); lookups pad their parameters the same way.
 _PADDING: dict[str, tuple[int, str]] = {
     "Company_Code": (3, "left"),
     "Customer_Code": (10, "left"),
@@ -807,7 +809,7 @@ class SpectrumDatabase:
             keyset, keyset_params = _keyset(query.key, last)
             where.append(keyset)
             params += keyset_params
-        # Reference: Info-Link multi-company tables (3.1), keyset pagination instead of OFFSET paging.
+        # Info-Link multi-company tables (docs/spectrum.md#access-model), keyset pagination instead of OFFSET paging.
         page = "LIMIT ?" if self._sqlite else "OFFSET 0 ROWS FETCH NEXT ? ROWS ONLY"
         sql = (
             f"SELECT {select} FROM {query.table} WHERE {' AND '.join(where)} "  # noqa: S608 - names from _QUERIES

@@ -1,4 +1,4 @@
-"""The error taxonomy that decides what happens next (STYLE.md rule 3).
+"""The error taxonomy: the class of a failure decides what happens next.
 
 - :class:`SpectrumRejected` — Spectrum (or our identical client-side check) refused the record with
   codes I / M: not retried; the accountant fixes the cause. Carries every message.
@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The text of the message that says a GUID's batch group expired (docs/spectrum.md#authorization-id-and-guid).
+GUID_TIMEOUT_TEXT = "time out has occurred"
+
 
 @dataclass(frozen=True)
 class SpectrumMessage:
-    """One ``response`` of a Put reply: Spectrum's code, description and column (reference 1.4)."""
+    """One ``response`` of a Put reply: Spectrum's code, description and column (docs/spectrum.md#replies-and-codes)."""
 
     code: str
     message: str

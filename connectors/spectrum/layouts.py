@@ -2,13 +2,13 @@
 
 Each declaration lists the elements in the documented (Excel column) order with Req / Type / Max and
 the allowed values where the help page gives them. The client builds every envelope from these
-(every declared element present, in order: reference 1.3) and validates a record before sending it;
+(every declared element present, in order: docs/spectrum.md#soap-envelope) and validates a record before sending it;
 the simulator serves its WSDLs from them and validates with the very same function, so an
-accountant reads one kind of message whichever side found the problem (reference 1.4).
+accountant reads one kind of message whichever side found the problem (docs/spectrum.md#replies-and-codes).
 
-Sources are the sections of ``research/spectrum-reference.md`` named on each declaration. Where the
-reference is unsure (GetVendors over SOAP, GetPhaseEnhanced returns, the packing-list receipt lengths)
-the declaration says so.
+Each declaration's ``reference`` names the section of ``docs/spectrum.md`` for its service, which gives
+the help page. Where the facts are unsure (GetVendors over SOAP, GetPhaseEnhanced returns, the
+packing-list receipt lengths) the declaration says so.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Layout:
 
     @property
     def wrapper(self) -> str:
-        """The lowerCamel element between ``returnData`` and the rows of a Get (reference 1.3)."""
+        """The lowerCamel element between ``returnData`` and the rows of a Get (docs/spectrum.md#soap-envelope)."""
         return self.name[:1].lower() + self.name[1:]
 
     @property
@@ -86,18 +86,19 @@ def YN(name: str, required: bool = False) -> Field:
 
 
 def UDFS() -> tuple[Field, ...]:
-    # "+" type: depends on the UDF definition in Spectrum, max 20 (reference 1.10).
+    # "+" type: depends on the UDF definition in Spectrum, max 20 (docs/spectrum.md#field-conventions).
     return tuple(T(f"UDF{i}", 20) for i in range(1, 21))
 
 
-# Authorization_ID and GUID lead every SOAP layout (reference 1.5); they are not in ``fields``.
+# Authorization_ID and GUID lead every SOAP layout (docs/spectrum.md#authorization-id-and-guid); they
+# are not in ``fields``.
 AUTHORIZATION_ID = T("Authorization_ID", 20, required=True)
 GUID = T("GUID", 36)
 
 ERROR_RETURNS = ("Error_Code", "Error_Description", "Error_Column")
 
 # ----------------------------------------------------------------------------------------------
-# Get services (reference 2.1, 2.2, 2.7, 2.13)
+# Get services (docs/spectrum.md#services)
 
 _JOB_PARAMS = (
     T("pCompany_Code", 3),
@@ -142,14 +143,14 @@ WS_TEST_CONNECTION = Layout(
     "WSTestConnection",
     "test",
     (T("Version", 36, required=True),),
-    reference="2.13 WSTestConnection (LWS/test-connection)",
+    reference="docs/spectrum.md#wstestconnection",
 )
 
 GET_CUSTOMERS = Layout(
     "GetCustomers",
     "get",
     (T("pCompany_Code", 3), T("pStatus", 3, allowed=("I", "ALL"))),
-    reference="2.1 GetCustomers (LWS/accounts-receivable-services/get-customers)",
+    reference="docs/spectrum.md#getcustomers",
     returns=(
         "Company_Code",
         "Customer_Code",
@@ -170,8 +171,8 @@ GET_CUSTOMERS = Layout(
     ),
 )
 
-# SOAP GetVendors exists (reference 2.13) but its parameter list is unverified: we take the REST
-# page's p-fields in that page's order (reference 2.2, marked "unverified" there).
+# SOAP GetVendors exists (docs/spectrum.md#getvendors) but its parameter list is unverified: we take the REST
+# page's p-fields in that page's order (docs/spectrum.md#get-vendors-rest).
 GET_VENDORS = Layout(
     "GetVendors",
     "get",
@@ -183,7 +184,7 @@ GET_VENDORS = Layout(
         T("pName", 30),
         T("pCostCenter", 3),
     ),
-    reference="2.2 Get Vendors (LWS/accounts-payable-services/get-vendors); SOAP variant 2.13",
+    reference="docs/spectrum.md#getvendors",
     returns=(
         "Company_Code",
         "Vendor_Code",
@@ -213,7 +214,7 @@ GET_JOB = Layout(
     "GetJob",
     "get",
     (*_JOB_PARAMS, _SORT_JOB),
-    reference="2.7 GetJob (LWS/job-cost-services/get-job)",
+    reference="docs/spectrum.md#getjob",
     returns=(
         "Company_Code",
         "Job_Number",
@@ -241,7 +242,7 @@ GET_JOB_MAIN = Layout(
     "GetJobMain",
     "get",
     (*_JOB_PARAMS, _SORT_JOB),
-    reference="2.7 GetJobMain (LWS/job-cost-services/get-job---main)",
+    reference="docs/spectrum.md#getjobmain",
     returns=(
         "Company_Code",
         "Job_Number",
@@ -278,7 +279,7 @@ GET_JOB_UDF = Layout(
     "GetJobUDF",
     "get",
     _JOB_PARAMS,  # as GetJob without pSort_By
-    reference="2.7 GetJobUDF (LWS/job-cost-services/get-job-udf)",
+    reference="docs/spectrum.md#getjobudf",
     returns=("Company_Code", "Job_Number", *(f"UDF{i}" for i in range(1, 21)), *ERROR_RETURNS),
 )
 
@@ -286,17 +287,17 @@ GET_PHASE = Layout(
     "GetPhase",
     "get",
     _PHASE_PARAMS,
-    reference="2.7 GetPhase (LWS/job-cost-services/get-phase)",
+    reference="docs/spectrum.md#getphase",
     returns=(*_PHASE_RETURNS, *ERROR_RETURNS),
 )
 
 # No public page: parameters as a working client sends them, returns GetPhase's plus the extra
-# columns that client reads (reference 2.7 / 2.13). The full return list is unknown.
+# columns that client reads (docs/spectrum.md#getphaseenhanced). The full return list is unknown.
 GET_PHASE_ENHANCED = Layout(
     "GetPhaseEnhanced",
     "get",
     _PHASE_PARAMS,
-    reference="2.7 GetPhaseEnhanced / 2.13 (no Trimble page; third-party client)",
+    reference="docs/spectrum.md#getphaseenhanced",
     returns=(
         *_PHASE_RETURNS,
         "Price_Method_Code",
@@ -341,7 +342,7 @@ _JOB_DATES = (
     D("Complete_Date"),
     T("Work_State_Tax_Code", 10),
     T("Work_County_Tax_Code", 10),
-    T("Work_Local_Tax_Cod", 10),  # sic: the AddJob page spells it so (reference 2.7)
+    T("Work_Local_Tax_Cod", 10),  # sic: the AddJob page spells it so (docs/spectrum.md#addjob)
     N("Original_Contract", 14),
     T("WO_Site", 10),
     N("Latitude", 11),
@@ -378,7 +379,7 @@ ADD_JOB = Layout(
         *UDFS(),
         *_JOB_TAIL,
     ),
-    reference="2.7 AddJob (LWS/job-cost-services/add-job)",
+    reference="docs/spectrum.md#addjob",
     key=("Company_Code", "Job_Number"),
 )
 
@@ -437,7 +438,7 @@ UPDATE_JOB = Layout(
         T("Saturday_OT", 1, allowed=("S", "O", "D")),
         T("Sunday_OT", 1, allowed=("S", "O", "D")),
     ),
-    reference="2.7 UpdateJob (LWS/job-cost-services/update-job)",
+    reference="docs/spectrum.md#updatejob",
     key=("Company_Code", "Job_Number"),
 )
 
@@ -445,7 +446,7 @@ UPDATE_JOB_UDF = Layout(
     "UpdateJob_UDF",
     "put",
     (T("Company_Code", 3), T("Job_Number", 10, required=True), *UDFS()),
-    reference="2.7 UpdateJob_UDF (LWS/job-cost-services/change-job-udf)",
+    reference="docs/spectrum.md#updatejob_udf",
     key=("Company_Code", "Job_Number"),
 )
 
@@ -472,12 +473,12 @@ ADD_PHASE = Layout(
         N("Current_Est_Cost", 12),
         T("Status_Code", 1, allowed=("A", "I", "C")),
     ),
-    reference="2.7 AddPhase (LWS/job-cost-services/add-job-phase)",
+    reference="docs/spectrum.md#addphase",
     key=("Company_Code", "Job_Number", "Phase_Code", "Cost_Type"),
 )
 
 # The header fields AddARInvoice and the multi-line customer/invoice service share, in their
-# documented order (reference 2.5); each service continues with fields of its own.
+# documented order (docs/spectrum.md#addarinvoice); each service continues with fields of its own.
 _AR_INVOICE_HEADER = (
     T("Company_Code", 3, required=True),
     D("GL_Date", required=True),
@@ -513,7 +514,7 @@ ADD_AR_INVOICE = Layout(
         T("Asset_Cost_Center", 10),
         T("Income_Cost_Center", 10),
     ),
-    reference="2.5 AddARInvoice (LWS/accounts-receivable-services/add-ar-invoice)",
+    reference="docs/spectrum.md#addarinvoice",
     key=("Company_Code", "Invoice_Or_Transaction"),
 )
 
@@ -551,7 +552,7 @@ UPDATE_SUBCONTRACT = Layout(
         YN("Pay_When_Paid"),
         N("Cost_Center_Override", 10),
     ),
-    reference="2.9 UpdateSubcontract (LWS/accounts-payable-services/add-subcontract)",
+    reference="docs/spectrum.md#updatesubcontract",
     key=("Company_Code", "Vendor_Code", "Subcontract_Number"),
 )
 
@@ -572,7 +573,7 @@ UPDATE_SUBCONTRACT_PHASES = Layout(
         N("Original_Contract_Quantity", 12),
         N("Original_Contract_Amount", 13),
     ),
-    reference="2.9 UpdateSubcontractPhases (LWS/accounts-payable-services/add-subcontract-phases)",
+    reference="docs/spectrum.md#updatesubcontractphases",
     key=("Company_Code", "Vendor_Code", "Subcontract_Number", "Phase_Code", "Cost_Type", "Bid_Item_Number"),
 )
 
@@ -599,7 +600,7 @@ AR_CHANGE_ORDER = Layout(
         N("Quantity", 11),
         N("Revenue", 14),
     ),
-    reference="2.10 ARChangeOrder (LWS/accounts-receivable-services/add-ar-change-order)",
+    reference="docs/spectrum.md#archangeorder",
     key=("Company_Code", "Job_Number", "Customer_Code", "Change_Order_Number"),
 )
 
@@ -654,7 +655,7 @@ WORK_ORDER_HEADER = Layout(
         N("Price_Level", 1),
         T("Markup_Code", 10),
     ),
-    reference="2.11 WorkOrderHeader (LWS/work-order-services/work-order-header)",
+    reference="docs/spectrum.md#workorderheader",
     key=("Company_Code", "WO_Number"),
 )
 
@@ -690,7 +691,7 @@ UPDATE_SERVICE_CONTRACT = Layout(
         T("Billto_Code", 4),
         T("Cost_Center", 10),
     ),
-    reference="2.11 UpdateServiceContract (LWS/service-contract-services/update-service-contract)",
+    reference="docs/spectrum.md#updateservicecontract",
     key=("Company_Code", "Site_ID", "Contract_Number"),
 )
 
@@ -698,7 +699,7 @@ UPDATE_CUSTOMER_UDF = Layout(
     "UpdateCustomer_UDF",
     "put",
     (T("Company_Code", 3), T("Customer_Code", 10, required=True), *UDFS()),
-    reference="2.1 UpdateCustomer_UDF (LWS/accounts-receivable-services/customer-udf-update)",
+    reference="docs/spectrum.md#updatecustomer_udf",
     key=("Company_Code", "Customer_Code"),
 )
 
@@ -731,7 +732,7 @@ CUSTOMER_INVOICE = Layout(
         T("Income_Cost_Center", 10),
         T("Message", 250),
     ),
-    reference="2.5 Multi-Line Customer Invoice (LWS/accounts-receivable-services/multi-line-customer-invoice)",
+    reference="docs/spectrum.md#customer-invoice-rest",
     key=("Company_Code", "Invoice_Or_Transaction"),
 )
 
@@ -793,7 +794,7 @@ PURCHASE_ORDERS = Layout(
         T("Message", 250),
         T("Cost_Center", 10),
     ),
-    reference="2.8 Purchase Order Batch (LWS/purchase-order-services/purchase-order-batch)",
+    reference="docs/spectrum.md#purchase-orders-rest",
     key=("Company_Code", "PO_Number"),
 )
 
@@ -832,14 +833,13 @@ VENDOR_INVOICE = Layout(
         T("Tax_Code", 15),
         T("Remark", 30),
     ),
-    reference="2.8 Vendor Invoice Multi-Line (LWS/accounts-payable-services/vendor-invoice-multi-line)",
+    reference="docs/spectrum.md#vendor-invoice-rest",
     key=("Company_Code", "Vendor_Code", "Invoice_Number"),
 )
 
 # Packing List Quantity Receipt - Two-Step: REST POST /purchaseOrder/PackingList, body
-# {"purchaseOrdersPackingLists": [...]}, one record per PO line received (help page
-# LWS/purchase-order-services/packing-list-quantity-receipt---two-step, read through the `pages`
-# search; the reference lists it as "not read"). The page's lengths were not captured: PO_Number and
+# {"purchaseOrdersPackingLists": [...]}, one record per PO line received (help page in
+# docs/spectrum.md#packing-list-receipt-rest). The page's lengths were not captured: PO_Number and
 # Item_Code follow the PO batch page, Receipt_Number / PO_Line_Number are the 3-digit sequence and
 # line numbers of Packing List Quantity Entry, Remarks 65 from the page's sample; Pack_List_Number 15
 # is our assumption.
@@ -857,7 +857,7 @@ PACKING_LIST_RECEIPT = Layout(
         T("Item_Code", 15, required=True),
         N("Quantity_Received", 12, required=True),
     ),
-    reference="Packing List Quantity Receipt - Two-Step (LWS/purchase-order-services/packing-list-quantity-receipt---two-step)",  # noqa: E501
+    reference="docs/spectrum.md#packing-list-receipt-rest",
     key=("Company_Code", "PO_Number", "Receipt_Number", "PO_Line_Number"),
 )
 
@@ -901,7 +901,8 @@ def layout_for(service: str) -> Layout:
 
 
 # ----------------------------------------------------------------------------------------------
-# Validation: the same messages on both sides (reference 1.4 codes I / M, 1.7 formats)
+# Validation: the same messages on both sides (codes I / M: docs/spectrum.md#replies-and-codes;
+# formats: docs/spectrum.md#formats)
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 _DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -912,7 +913,7 @@ def msg_missing(name: str) -> SpectrumMessage:
 
 
 def msg_mask(name: str) -> SpectrumMessage:
-    # Wording of the documented example (reference 1.3: "... is invalid, value does not match
+    # Wording of the documented example (docs/spectrum.md#replies-and-codes: "... is invalid, value does not match
     # specified field mask").
     return SpectrumMessage("I", f"{name} is invalid, value does not match specified field mask", name)
 
@@ -968,7 +969,7 @@ def validate(layout: Layout, values: Mapping[str, object]) -> list[SpectrumMessa
 
 
 def as_text(value: object) -> str:
-    """JSON bodies carry numbers or "" for numeric fields (reference 2.5 note)."""
+    """JSON bodies carry numbers or "" for numeric fields (docs/spectrum.md#customer-invoice-rest)."""
     if value is None:
         return ""
     if isinstance(value, bool):

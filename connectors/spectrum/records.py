@@ -3,7 +3,7 @@
 The web-service reader and the database reader both yield these, so the import engine never cares
 where a record came from. Keys are trimmed of Spectrum's padding; money, rates and quantities are
 ``Decimal``; dates are ``datetime.date`` or ``None``; text is ``""`` when empty, never ``None``.
-Field names follow Spectrum's own element / column names in snake_case (reference section 2).
+Field names follow Spectrum's own element / column names in snake_case (docs/spectrum.md#services).
 
 Each record knows its natural key within a tenant: ``key`` (a string stable across polls).
 """
@@ -43,7 +43,7 @@ class SpectrumRecord:
 
 @dataclass(frozen=True)
 class Customer(SpectrumRecord):
-    """GetCustomers (reference 2.1) / CR_CUSTOMER_MASTER_MC."""
+    """GetCustomers (docs/spectrum.md#getcustomers) / CR_CUSTOMER_MASTER_MC."""
 
     object_type: ClassVar[str] = "customer"
     key_fields: ClassVar[tuple[str, ...]] = ("customer_code",)
@@ -66,7 +66,7 @@ class Customer(SpectrumRecord):
 
 @dataclass(frozen=True)
 class Vendor(SpectrumRecord):
-    """GetVendors SOAP / REST (reference 2.2) / VN_VENDOR_MASTER_MC."""
+    """GetVendors SOAP / REST (docs/spectrum.md#getvendors, #get-vendors-rest) / VN_VENDOR_MASTER_MC."""
 
     object_type: ClassVar[str] = "vendor"
     key_fields: ClassVar[tuple[str, ...]] = ("vendor_code",)
@@ -94,7 +94,7 @@ class Vendor(SpectrumRecord):
 
 @dataclass(frozen=True)
 class Job(SpectrumRecord):
-    """GetJob + GetJobMain (reference 2.7) / JC_JOB_MASTER_MC; imported as a platform project."""
+    """GetJob + GetJobMain (docs/spectrum.md#getjob, #getjobmain) / JC_JOB_MASTER_MC; imported as a platform project."""
 
     object_type: ClassVar[str] = "job"
     key_fields: ClassVar[tuple[str, ...]] = ("job_number",)
@@ -121,7 +121,7 @@ class Job(SpectrumRecord):
 
 @dataclass(frozen=True)
 class Phase(SpectrumRecord):
-    """GetPhase (reference 2.7) / JC_PHASE_MASTER_MC: one row per job / phase / cost type.
+    """GetPhase (docs/spectrum.md#getphase) / JC_PHASE_MASTER_MC: one row per job / phase / cost type.
 
     Carries the budget (original and current estimate) and job cost to date (JTD) as well.
     """
@@ -150,7 +150,7 @@ class Phase(SpectrumRecord):
 
 @dataclass(frozen=True)
 class CostType(SpectrumRecord):
-    """Cost types (reference 2.7 "Cost types"); imported as platform categories."""
+    """Cost types (docs/spectrum.md#cost-types); imported as platform categories."""
 
     object_type: ClassVar[str] = "cost_type"
     key_fields: ClassVar[tuple[str, ...]] = ("cost_type",)
@@ -162,7 +162,7 @@ class CostType(SpectrumRecord):
 
 @dataclass(frozen=True)
 class GLAccount(SpectrumRecord):
-    """GL accounts (database only; reference 2.3)."""
+    """GL accounts (database only; docs/spectrum.md#tables-read-by-imports)."""
 
     object_type: ClassVar[str] = "gl_account"
     key_fields: ClassVar[tuple[str, ...]] = ("gl_account",)
@@ -187,7 +187,7 @@ class GLDepartment(SpectrumRecord):
 
 @dataclass(frozen=True)
 class SalesTax(SpectrumRecord):
-    """AR sales tax codes and rates (database only; reference 2.4)."""
+    """AR sales tax codes and rates (database only; docs/spectrum.md#tables-read-by-imports)."""
 
     object_type: ClassVar[str] = "sales_tax"
     key_fields: ClassVar[tuple[str, ...]] = ("tax_code",)
@@ -201,7 +201,7 @@ class SalesTax(SpectrumRecord):
 
 @dataclass(frozen=True)
 class PurchaseTax(SpectrumRecord):
-    """AP purchase / use tax codes and rates (database only; reference 2.4)."""
+    """AP purchase / use tax codes and rates (database only; docs/spectrum.md#tables-read-by-imports)."""
 
     object_type: ClassVar[str] = "purchase_tax"
     key_fields: ClassVar[tuple[str, ...]] = ("tax_code",)
@@ -215,7 +215,7 @@ class PurchaseTax(SpectrumRecord):
 
 @dataclass(frozen=True)
 class ARPayment(SpectrumRecord):
-    """AR cash receipts applied to invoices (database only; reference 2.6)."""
+    """AR cash receipts applied to invoices (database only; docs/spectrum.md#tables-read-by-imports)."""
 
     object_type: ClassVar[str] = "ar_payment"
     key_fields: ClassVar[tuple[str, ...]] = ("customer_code", "invoice_number", "receipt_number", "sequence")
@@ -233,7 +233,7 @@ class ARPayment(SpectrumRecord):
 
 @dataclass(frozen=True)
 class POBill(SpectrumRecord):
-    """AP invoice (vendor bill) that references a PO receipt (database only; reference 2.8)."""
+    """AP invoice (vendor bill) for a PO receipt (database only; docs/spectrum.md#tables-read-by-imports)."""
 
     object_type: ClassVar[str] = "po_bill"
     key_fields: ClassVar[tuple[str, ...]] = ("vendor_code", "invoice_number")

@@ -1,11 +1,11 @@
-"""SOAP envelopes out, streamed rows in (reference 1.3).
+"""SOAP envelopes out, streamed rows in (docs/spectrum.md#soap-envelope).
 
 Requests are small and built from the service layouts as text. Replies can be 100k rows, so they
 are parsed while they arrive with lxml's pull parser: each ``response`` element is turned into a
 plain ``dict`` of its leaf elements and then cleared, with its already-read siblings, so memory
-stays flat whatever the size (research/reliability-performance.md 3.3).
+stays flat whatever the size.
 
-Safety (research/reliability-performance.md 2.2): entity resolution, DTD loading and network off
+Safety against hostile XML: entity resolution, DTD loading and network off
 on the parser, ``huge_tree`` never on (libxml2 then refuses text nodes over 10 MB), any DOCTYPE or
 ENTITY declaration refused before the parser sees it, and a cap on the bytes read.
 """
@@ -61,7 +61,7 @@ class SoapFault(ReplyError):
 
 def build_envelope(method: str, elements: Iterable[tuple[str, str]]) -> bytes:
     """A SOAP 1.1 request with the PRO-IV namespace as the default namespace of the method element,
-    every element present (empty if unused), in the order given (reference 1.3)."""
+    every element present (empty if unused), in the order given (docs/spectrum.md#soap-envelope)."""
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
         f'<soap:Envelope xmlns:soap="{SOAP_ENV_NS}"><soap:Body>',
@@ -88,7 +88,7 @@ def _local(tag: object) -> str:
 
 
 def _row(elem: etree._Element) -> dict[str, str]:
-    # Empty self-closing elements read as "" (reference 1.3); values are trimmed of Spectrum's padding.
+    # Empty self-closing elements read as "" (docs/spectrum.md#soap-envelope); values are trimmed of Spectrum's padding.
     # This is the per-record hot path of a 100k-row poll, hence the comprehension first; Spectrum's
     # row elements are unqualified, and a reply that qualifies them takes the slower loop.
     row = {child.tag: (child.text or "").strip() for child in elem}
@@ -152,7 +152,9 @@ def _parser() -> etree.XMLPullParser:
     )
 
 
-def iter_rows(chunks: Iterable[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[dict[str, str]]:
+def iter_rows(  # noqa: C901 — one streaming parser loop; split, its state would pass between functions
+    chunks: Iterable[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[dict[str, str]]:
     """Yield each ``response`` element of a SOAP reply as a dict, while the bytes arrive.
 
     Raises :class:`SoapFault` for a Fault body, :class:`HostileReply` or :class:`UnreadableReply`

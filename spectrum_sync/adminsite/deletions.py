@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from spectrum_sync.adminsite.history import TenantFilter
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
-from spectrum_sync.imports import deletions
+from spectrum_sync.imports import actions, deletions
 from spectrum_sync.models import MirrorRecord, PendingDeletion
 
 SHOWN_KEYS = 500  # the page lists this many records; the count says how many there are
@@ -106,7 +106,7 @@ class PendingDeletionAdmin(TenantScopedAdmin):
         done = 0
         for batch in batches:
             if confirm:
-                started = deletions.confirm(batch, request.user, note)
+                started = actions.confirm(batch, request.user, note)
                 ok = started is not None
                 detail = f"Confirmed; {started}" if started is not None else ""
             else:

@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.utils import timezone
 
+from mappings.admin import GLAccountMappingAdmin
 from mappings.models import GLAccountMapping
-from spectrum_sync.adminsite.mapping_admin import GLAccountMappingAdmin
 from spectrum_sync.models import MirrorRecord, ObjectType
 from tests.admin.world import World
 

@@ -15,7 +15,7 @@ import pytest
 from connectors.spectrum.config import ODBC_DRIVERS, DatabaseConfig
 from connectors.spectrum.database import SpectrumDatabase
 from connectors.spectrum.errors import SpectrumConfigurationError
-from spectrum_sync.admin import ConnectionForm
+from spectrum_sync.adminsite.tenants import ConnectionForm
 from spectrum_sync.models import Tenant
 from tests.fixtures_spectrum_db import spectrum_db  # noqa: F401
 
@@ -110,7 +110,7 @@ def test_the_connection_form_refuses_drivers_and_options_outside_the_lists(tenan
     ],
 )
 def test_base_urls_with_query_fragment_or_credentials_are_form_errors(tenant: Tenant, url: str, words: str) -> None:
-    from spectrum_sync.admin import TenantForm
+    from spectrum_sync.adminsite.tenants import TenantForm
 
     form = ConnectionForm(data={"base_url": url}, instance=tenant.connection)
     form.is_valid()

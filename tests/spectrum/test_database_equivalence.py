@@ -19,7 +19,7 @@ from tests.fixtures_spectrum_db import SpectrumDB, spectrum_db  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
 
-# What only the database knows: GetPhase returns the current estimate only (reference 2.7), and
+# What only the database knows: GetPhase returns the current estimate only (docs/spectrum.md#getphase), and
 # without a cost-type Get the web services know the codes in use, not their descriptions.
 DATABASE_ONLY = {
     "phase": ("original_estimated_dollars",),

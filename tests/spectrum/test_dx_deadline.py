@@ -78,7 +78,7 @@ def test_dripping_get_is_asked_again_and_the_second_answer_is_read_whole(spectru
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=["drip"], **SLOW)
     client = sim.client(reply_deadline=DEADLINE)
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     records, elapsed = timed(lambda: list(client.iter_records("customer", "DC1")))
     assert len(records) == len(sim.store.find("CR_CUSTOMER_MASTER_MC", Company_Code="DC1"))
     assert sim.counters()["requests"]["GetCustomers"] == 2

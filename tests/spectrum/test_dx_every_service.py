@@ -170,7 +170,7 @@ def test_get_answers_rows_and_survives_one_fault(spectrum_simulator_sqlite: Sim,
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=["fault"], services=[service])
     client = sim.client()
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     assert list(client.iter_rows(service, {"pCompany_Code": "DC1"}))
     assert sim.counters()["requests"][service] == 2
 
@@ -180,7 +180,7 @@ def test_get_cut_mid_body_is_retried(spectrum_simulator_sqlite: Sim, service: st
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=["reset_mid"], services=[service])
     client = sim.client()
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     assert list(client.iter_rows(service, {"pCompany_Code": "DC1"}))
 
 

@@ -109,7 +109,7 @@ def test_intermittent_failures_are_retried(spectrum_simulator_sqlite: Sim, kind:
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=[kind])
     client = sim.client()
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     assert len(list(client.iter_records("vendor", "DC1"))) > 0
     assert sim.counters()["requests"]["GetVendors"] == 2
 
@@ -118,7 +118,7 @@ def test_persistent_faults_give_up_as_retryable(spectrum_simulator_sqlite: Sim) 
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=["fault", "fault", "fault"])
     client = sim.client()
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     with pytest.raises(SpectrumRetryableError, match="Error executing Web Service"):
         list(client.iter_records("vendor", "DC1"))
 
@@ -127,7 +127,7 @@ def test_read_timeout_on_a_get_is_retryable(spectrum_simulator_sqlite: Sim) -> N
     sim = spectrum_simulator_sqlite
     sim.set_faults(queue=["timeout"] * 3, timeout_seconds=1.5)
     client = sim.client(read_timeout=0.5)
-    client._sleep = lambda seconds: None
+    client.gets.sleep = lambda seconds: None
     with pytest.raises(SpectrumRetryableError, match="read timeout"):
         list(client.iter_records("vendor", "DC1"))
 

@@ -126,7 +126,7 @@ def test_request_envelope_has_every_element_in_order_in_the_proiv_namespace() ->
 def test_records_built_by_the_fast_path_equal_normally_built_ones() -> None:
     from dataclasses import fields
 
-    from connectors.spectrum.client import _customer, _job, _phase, _vendor
+    from connectors.spectrum.readers import _customer, _job, _phase, _vendor
 
     row = {
         "Company_Code": "DC1",
@@ -170,7 +170,7 @@ SEED = HEAD + ROWS + TAIL
 def test_mutated_replies_give_rows_or_a_reply_error_never_anything_else(
     position: int, junk: bytes, cut: int, chunk: int
 ) -> None:
-    # research/reliability-performance.md 4.7: for any bytes, records or our error, nothing else.
+    # For any bytes the parser yields records or raises our error, nothing else.
     mutated = (SEED[:position] + junk + SEED[position:])[: max(cut, position)]
     try:
         rows = list(iter_rows(chunks(mutated, chunk)))

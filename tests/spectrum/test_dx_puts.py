@@ -95,7 +95,7 @@ def test_client_side_validation_gives_the_same_messages_as_spectrum(dx_sim: Sim)
     assert [m.column for m in local] == ["Job_Description", "Taxable_Flag", "Price_Method_Code", "Start_Date"]
     assert SpectrumMessage("M", "Price_Method_Code is missing, a value must be supplied", "Price_Method_Code") in local
     # The same record sent past our check: Spectrum (the simulator) answers with identical messages.
-    remote, _raw = client._put_once(layouts.ADD_JOB, bad, "")
+    remote, _raw = client.puts.put_once(layouts.ADD_JOB, bad, "")
     assert remote == local
     assert client.validate("AddJob", bad) == local
     assert sim.store.find("JC_JOB_MASTER_MC", Job_Number="T100") == []

@@ -26,8 +26,8 @@ def revenue_gl(sim: Sim) -> str:
 
 
 def invoice(sim: Sim, number: str) -> dict[str, Any]:
-    # The shape of the help page's sample body (reference 2.5): flat header, invoiceDetails lines,
-    # "" for unused numeric fields.
+    # The shape of the help page's sample body (docs/spectrum.md#customer-invoice-rest): flat header,
+    # invoiceDetails lines, "" for unused numeric fields.
     return {
         "Company_Code": "DC1",
         "GL_Date": TODAY,

@@ -1,4 +1,4 @@
-"""The simulator seen from outside our client: hand-written envelopes from the reference's examples,
+"""The simulator seen from outside our client: hand-written envelopes from the help pages' examples,
 its WSDLs, zeep as an independent SOAP client, concurrent callers, and the shared PostgreSQL store."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.fixtures_spectrum_db import SpectrumDB
 
 Sim = SpectrumSimulatorHandle
 
-# Reference 1.3, the GetJob request of working clients, with our demo Authorization ID and company.
+# docs/spectrum.md#soap-envelope: the GetJob request of working clients, with our demo Authorization ID and company.
 GET_JOB_ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
   <soap:Body>

@@ -1,5 +1,5 @@
-"""The Get services of the simulator: rows from the shared store, shaped as the reference's return
-layouts (reference 2.1, 2.2, 2.7), filtered with SuperSelect, in the documented sort orders.
+"""The Get services of the simulator: rows from the shared store, shaped as the help pages' return
+layouts (docs/spectrum.md#services), filtered with SuperSelect, in the documented sort orders.
 
 Rows are read in pages (the store's lock is released between pages), so a 100k-customer answer
 streams without holding the store or the whole list.
@@ -24,7 +24,7 @@ _TAXABLE_WORDS = {"Y": "Taxable", "N": "Non-Taxable"}
 
 
 def text(value: Any) -> str:
-    """Store value → Get text: trimmed, dates M/D/YYYY (reference 1.7), NULL as ""."""
+    """Store value → Get text: trimmed, dates M/D/YYYY (docs/spectrum.md#formats), NULL as ""."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -49,7 +49,7 @@ def paged(store: Store, table: str, company: str, order: str) -> Iterator[dict[s
 
 
 def customers(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.1 GetCustomers; pStatus blank = Active, I = Active + Inactive, ALL = all
+    # docs/spectrum.md#getcustomers: pStatus blank = Active, I = Active + Inactive, ALL = all
     status = p.get("pStatus", "").strip().upper()
     wanted = {"": ("A",), "I": ("A", "I")}.get(status, ("A", "I", "N"))
     for r in paged(store, "CR_CUSTOMER_MASTER_MC", company, "Customer_Code"):
@@ -100,8 +100,8 @@ def vendor_row(r: Mapping[str, Any]) -> Row:
 
 
 def vendors(store: Store, company: str, p: Mapping[str, str], *, active_only: bool = False) -> Iterator[Row]:
-    # Reference: 2.2 Get Vendors (REST: active vendors only); SOAP GetVendors 2.13 (all statuses:
-    # our assumption, the page is REST's)
+    # docs/spectrum.md#get-vendors-rest (REST: active vendors only); docs/spectrum.md#getvendors (SOAP: all
+    # statuses, our assumption, the page is REST's)
     for r in paged(store, "VN_VENDOR_MASTER_MC", company, "Vendor_Code"):
         if active_only and text(r["Status"]) != "A":
             continue
@@ -124,7 +124,7 @@ def _job_selected(r: Mapping[str, Any], p: Mapping[str, str]) -> bool:
     status = p.get("pStatus_Code", "").strip().upper()
     job_status = text(r["Status_Code"])
     if (status and job_status != status) or (not status and job_status not in ("A", "I")):
-        return False  # blank = Active + Inactive; Complete only when asked (reference 1.10)
+        return False  # blank = Active + Inactive; Complete only when asked (docs/spectrum.md#field-conventions)
     return (
         matches(text(r["Division"]), p.get("pDivision", ""))
         and matches(text(r["Project_Manager"]), p.get("pProject_Manager", ""))
@@ -158,14 +158,14 @@ def _returned_fields(layout: Layout) -> tuple[str, ...]:
 
 
 def jobs(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.7 GetJob
+    # docs/spectrum.md#getjob
     fields = _returned_fields(GET_JOB)
     for r in _jobs(store, company, p):
         yield {name: text(r.get(name)) for name in fields}
 
 
 def jobs_main(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.7 GetJobMain (columns the store does not keep come back empty)
+    # docs/spectrum.md#getjobmain (columns the store does not keep come back empty)
     names = {
         text(c["Customer_Code"]): text(c["Name"])
         for c in paged(store, "CR_CUSTOMER_MASTER_MC", company, "Customer_Code")
@@ -178,7 +178,7 @@ def jobs_main(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]
 
 
 def jobs_udf(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.7 GetJobUDF
+    # docs/spectrum.md#getjobudf
     udfs = {text(u["Job_Number"]): u for u in paged(store, "JC_JOB_UDF_MC", company, "Job_Number")}
     for r in _jobs(store, company, p):
         job = text(r["Job_Number"])
@@ -226,13 +226,13 @@ def _phase_row(r: Mapping[str, Any]) -> Row:
 
 
 def phases(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.7 GetPhase
+    # docs/spectrum.md#getphase
     for r in _phase_rows(store, company, p):
         yield _phase_row(r)
 
 
 def phases_enhanced(store: Store, company: str, p: Mapping[str, str]) -> Iterator[Row]:
-    # Reference: 2.7 GetPhaseEnhanced (return list partly unknown: dates and comment come back empty)
+    # docs/spectrum.md#getphaseenhanced (return list partly unknown: dates and comment come back empty)
     for r in _phase_rows(store, company, p):
         yield {
             **_phase_row(r),

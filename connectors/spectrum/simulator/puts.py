@@ -1,10 +1,11 @@
 """The Put services of the simulator: Spectrum's checks, then the write into the shared store.
 
-Order of checks, as a Put reply reads (reference 1.4, 2.14): the layout (required, lengths, masks,
-allowed values: the same function the client runs), then master-data existence and each service's
-documented rules (section 2 of the reference), then the write. A record with any ``I``/``M``
-message writes nothing. Success answers one ``G`` message naming the key Spectrum used or
-assigned (whether real Spectrum answers ``G`` or nothing on a clean add is open, reference 4.2).
+Order of checks, as a Put reply reads (docs/spectrum.md#replies-and-codes,
+docs/spectrum.md#rules-per-service): the layout (required, lengths, masks, allowed values: the same
+function the client runs), then master-data existence and each service's documented rules
+(docs/spectrum.md#services), then the write. A record with any ``I``/``M`` message writes nothing.
+Success answers one ``G`` message naming the key Spectrum used or assigned (whether real Spectrum
+answers ``G`` or nothing on a clean add is open, docs/spectrum.md#replies-and-codes).
 
 Each handler returns ``(messages, natural_key)``; ``natural_key`` is set when something was written.
 """
@@ -132,7 +133,7 @@ def check_gl(ctx: PutContext, account: str, column: str) -> list[Msg]:
     if not account:
         return []
     if "-" in account:
-        return [invalid(column, "GL Account does not match GL Mask")]  # no dashes (reference 1.7)
+        return [invalid(column, "GL Account does not match GL Mask")]  # no dashes (docs/spectrum.md#formats)
     found = exists(ctx.store, "GL_ACCOUNT_MASTER_MC", Company_Code=ctx.company, GL_Account=account)
     if not found or found["Status"] != "A":
         return [invalid(column, f"{column} is invalid, GL account {account} does not exist or is not active")]
@@ -188,7 +189,7 @@ def check_positive(rec: Mapping[str, Any], *columns: str) -> list[Msg]:
 
 
 def add_job(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.7 AddJob
+    # docs/spectrum.md#addjob
     job = v(rec, "Job_Number").upper()
     problems = []
     if job_of(ctx, job):
@@ -210,7 +211,7 @@ def add_job(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
         if udfs:
             writes.insert(ctx.store, "JC_JOB_UDF_MC", {"Company_Code": ctx.company, "Job_Number": job, **udfs})
         if v(rec, "Customer_Code"):
-            # "if Customer_Code is given an AR contract is created" (reference 2.7 AddJob)
+            # "if Customer_Code is given an AR contract is created" (docs/spectrum.md#addjob)
             writes.insert(
                 ctx.store,
                 "CR_CONTRACT_MASTER_MC",
@@ -228,7 +229,7 @@ def add_job(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def update_job(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.7 UpdateJob: blank = unchanged
+    # docs/spectrum.md#updatejob: blank = unchanged
     job = v(rec, "Job_Number").upper()
     if not job_of(ctx, job):
         return [invalid("Job_Number", f"Job_Number is invalid, job {job} does not exist")], ""
@@ -250,7 +251,7 @@ def update_job(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 def _job_contract(ctx: PutContext, job: str, customer: str, rec: Mapping[str, Any]) -> list[Msg]:
     """UpdateJob creates the AR contract for a newly given customer but never changes an existing
-    one, saying so (reference 2.7; the message's code and words are ours: W, it is not an error)."""
+    one, saying so (docs/spectrum.md#updatejob; the message's code and words are ours: W, it is not an error)."""
     if not customer:
         return []
     contract = ctx.store.get("CR_CONTRACT_MASTER_MC", {"Company_Code": ctx.company, "Job_Number": job})
@@ -274,12 +275,12 @@ def _job_contract(ctx: PutContext, job: str, customer: str, rec: Mapping[str, An
 
 def _update_udfs(ctx: PutContext, table: str, key: dict[str, str], rec: Mapping[str, Any]) -> None:
     udfs = to_row(ctx.store, table, {f"UDF{i}": rec.get(f"UDF{i}", "") for i in range(1, 21)})
-    if udfs:  # blank UDFs are left alone; nothing is deleted (reference 1.7)
+    if udfs:  # blank UDFs are left alone; nothing is deleted (docs/spectrum.md#formats)
         writes.upsert(ctx.store, table, {**key, **udfs})
 
 
 def update_job_udf(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.7 UpdateJob_UDF
+    # docs/spectrum.md#updatejob_udf
     job = v(rec, "Job_Number").upper()
     if not job_of(ctx, job):
         return [invalid("Job_Number", f"Job_Number is invalid, job {job} does not exist")], ""
@@ -288,7 +289,7 @@ def update_job_udf(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def update_customer_udf(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.1 UpdateCustomer_UDF
+    # docs/spectrum.md#updatecustomer_udf
     customer = v(rec, "Customer_Code").upper()
     problems = check_customer(ctx, customer)
     if problems:
@@ -298,7 +299,7 @@ def update_customer_udf(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def add_phase(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.7 AddPhase: creates or updates; not on Complete jobs; new rows need a Description
+    # docs/spectrum.md#addphase: creates or updates; not on Complete jobs; new rows need a Description
     job, phase, cost_type = (v(rec, n).upper() for n in ("Job_Number", "Phase_Code", "Cost_Type"))
     problems = check_job(ctx, job) + check_cost_type(ctx, cost_type)
     if "-" in phase:
@@ -318,7 +319,7 @@ def add_phase(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
         ("Original_Est_Quantity", "Current_Est_Quantity"),
     ):
         if original in row and current not in row and existing is None:
-            row[current] = row[original]  # the original estimate seeds the current one (reference 2.7)
+            row[current] = row[original]  # the original estimate seeds the current one (docs/spectrum.md#addphase)
     row.update(key)
     if existing is None:
         row.setdefault("Status_Code", "A")
@@ -334,7 +335,7 @@ def _ar_invoice_checks(ctx: PutContext, rec: Mapping[str, Any]) -> list[Msg]:
     problems += check_ar_dates(ctx, rec)
     problems += check_positive(rec, "Sales_Tax_Amount", "Retention_Amount")
     if exists(ctx.store, "CR_INVOICE_HEADER_MC", Company_Code=ctx.company, Invoice_Or_Transaction=number_):
-        # "Invoice number must be unique (no duplicates)" (reference 2.5)
+        # "Invoice number must be unique (no duplicates)" (docs/spectrum.md#addarinvoice)
         problems.append(invalid("Invoice_Or_Transaction", f"Invoice_Or_Transaction {number_} already exists"))
     return problems
 
@@ -346,7 +347,7 @@ def _ar_header(ctx: PutContext, rec: Mapping[str, Any], total: Decimal) -> dict[
 
 
 def add_ar_invoice(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.5 AddARInvoice: one detail line per header record; lands unposted
+    # docs/spectrum.md#addarinvoice: one detail line per header record; lands unposted
     problems = _ar_invoice_checks(ctx, rec) + check_positive(rec, "Line_Extension")
     problems += check_gl(ctx, v(rec, "GL_Account"), "GL_Account")
     if problems:
@@ -362,7 +363,7 @@ def add_ar_invoice(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def update_subcontract(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.9 UpdateSubcontract: add or update; new ones need Job_Number and GL_Account
+    # docs/spectrum.md#updatesubcontract: add or update; new ones need Job_Number and GL_Account
     vendor, number_ = v(rec, "Vendor_Code").upper(), v(rec, "Subcontract_Number")
     key = {"Company_Code": ctx.company, "Vendor_Code": vendor, "Subcontract_Number": number_}
     problems = check_vendor(ctx, vendor)
@@ -385,7 +386,7 @@ def update_subcontract(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def update_subcontract_phases(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.9 UpdateSubcontractPhases: phase / cost type default from the header
+    # docs/spectrum.md#updatesubcontractphases: phase / cost type default from the header
     vendor, number_ = v(rec, "Vendor_Code").upper(), v(rec, "Subcontract_Number")
     header = exists(
         ctx.store, "VN_SUBCONTRACT_MC", Company_Code=ctx.company, Vendor_Code=vendor, Subcontract_Number=number_
@@ -414,7 +415,7 @@ def update_subcontract_phases(ctx: PutContext, rec: Mapping[str, Any]) -> Result
 
 
 def ar_change_order(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.10 ARChangeOrder: add or update by (job, customer, CO number); lines append
+    # docs/spectrum.md#archangeorder: add or update by (job, customer, CO number); lines append
     job, customer = v(rec, "Job_Number").upper(), v(rec, "Customer_Code").upper()
     problems = check_job(ctx, job) + check_customer(ctx, customer)
     if problems:
@@ -440,7 +441,7 @@ def ar_change_order(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def work_order_header(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.11 WorkOrderHeader: blank WO_Number = next number; blank fields unchanged on update
+    # docs/spectrum.md#workorderheader: blank WO_Number = next number; blank fields unchanged on update
     number_ = v(rec, "WO_Number")
     existing = exists(ctx.store, "WO_HEADER_MC", Company_Code=ctx.company, WO_Number=number_) if number_ else None
     problems: list[Msg] = []
@@ -463,7 +464,7 @@ def work_order_header(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
 
 
 def update_service_contract(ctx: PutContext, rec: Mapping[str, Any]) -> Result:
-    # Reference: 2.11 UpdateServiceContract: Create_New=Y creates (no duplicates), else updates
+    # docs/spectrum.md#updateservicecontract: Create_New=Y creates (no duplicates), else updates
     site, number_ = v(rec, "Site_ID"), v(rec, "Contract_Number")
     key = {"Company_Code": ctx.company, "Site_ID": site, "Contract_Number": number_}
     existing = ctx.store.get("SC_CONTRACT_MC", key)

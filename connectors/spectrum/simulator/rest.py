@@ -1,7 +1,9 @@
-"""The REST (JSON) services of the simulator (reference 2.2, 2.5, 2.8; packing-list receipt page).
+"""The REST (JSON) services of the simulator (docs/spectrum.md#get-vendors-rest,
+docs/spectrum.md#customer-invoice-rest, docs/spectrum.md#purchase-orders-rest, docs/spectrum.md#vendor-invoice-rest,
+docs/spectrum.md#packing-list-receipt-rest).
 
 A batch imports its valid documents and rejects the invalid ones individually. The reply body is
-not documented (reference 4.3); the simulator answers ``{"results": [{"status": "imported" |
+not documented (docs/spectrum.md#rest-replies); the simulator answers ``{"results": [{"status": "imported" |
 "rejected", "key": <document number>, "messages": [{"error_code", "desc", "column"}]}]}`` with 200
 when every document was imported and 400 otherwise. Each handler returns ``(messages, key)`` like
 the Put services; ``key`` is the natural key written, empty when rejected.
@@ -52,7 +54,7 @@ def _validate(layout: layouts.Layout, doc: Mapping[str, Any], detail_key: str) -
 
 
 def customer_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
-    # Reference: 2.5 Multi-Line Customer Invoice: AddARInvoice's rules, many lines
+    # docs/spectrum.md#customer-invoice-rest: AddARInvoice's rules, many lines
     problems = _validate(layouts.CUSTOMER_INVOICE, doc, "invoiceDetails")
     if problems:
         return problems, ""
@@ -74,7 +76,7 @@ def customer_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
 
 
 def purchase_order(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
-    # Reference: 2.8 Purchase Order Batch: new POs added, Proposed ones replaced, Open/Closed refused
+    # docs/spectrum.md#purchase-orders-rest: new POs added, Proposed ones replaced, Open/Closed refused
     problems = _validate(layouts.PURCHASE_ORDERS, doc, "poDetails")
     if problems:
         return problems, ""
@@ -134,7 +136,7 @@ def purchase_order(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
 
 
 def vendor_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
-    # Reference: 2.8 Vendor Invoice Multi-Line: unique per vendor in any state; needs details
+    # docs/spectrum.md#vendor-invoice-rest: unique per vendor in any state; needs details
     problems = _validate(layouts.VENDOR_INVOICE, doc, "APInvoiceDetails")
     if problems:
         return problems, ""
@@ -186,7 +188,7 @@ def vendor_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
 
 
 def packing_list_receipt(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
-    # Reference: packing-list-quantity-receipt---two-step help page: PO Open, line and item on the
+    # docs/spectrum.md#packing-list-receipt-rest: PO Open, line and item on the
     # PO, total received not above the quantity due, blank receipt number = next available
     problems = layouts.validate_fields(layouts.PACKING_LIST_RECEIPT.fields, doc)
     if problems:

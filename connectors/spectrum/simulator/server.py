@@ -1,6 +1,6 @@
 """The Spectrum Data Exchange simulator's HTTP server (standard library, one thread per request).
 
-Routes (reference 1.2, 2.14):
+Routes (docs/spectrum.md#endpoints, docs/spectrum.md#wsdl):
 
 - ``GET /wsdls/<Name>.jws`` (also ``?wsdl``, and ``/ws/<Name>.jws?wsdl``): the WSDL.
 - ``POST /ws/<Name>`` (also ``/ws/<Name>.jws`` and the WSDL URL): SOAP 1.1.
@@ -46,9 +46,10 @@ logger = logging.getLogger("connectors.spectrum.simulator")
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 CHUNK = 64 * 1024
-NOT_AUTHORIZED = "The Web Service is not authorized. Authorization ID is not setup in the system."  # reference 1.4
-GET_NOT_AUTHORIZED = "The web service is not Authorized"  # reference 1.4, Get example
-FAULT_TEXT = "Error executing Web Service"  # reference 1.3
+# The wording of the help pages' examples (docs/spectrum.md#replies-and-codes): Put, then Get.
+NOT_AUTHORIZED = "The Web Service is not authorized. Authorization ID is not setup in the system."
+GET_NOT_AUTHORIZED = "The web service is not Authorized"
+FAULT_TEXT = "Error executing Web Service"  # docs/spectrum.md#soap-envelope
 
 ENVELOPE_HEAD = (
     f'<SOAP-ENV:Envelope SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" '
@@ -73,7 +74,7 @@ def _local(tag: object) -> str:
 
 
 def _element(name: str, value: str) -> str:
-    # Empty values come back as self-closing elements (reference 1.3 quirk).
+    # Empty values come back as self-closing elements (docs/spectrum.md#soap-envelope).
     return f"<{name}>{escape(value)}</{name}>" if value else f"<{name}/>"
 
 
@@ -82,7 +83,7 @@ def render_row(names: Iterable[str], row: Mapping[str, str]) -> str:
 
 
 def put_envelope(method: str, messages: list[SpectrumMessage], *, truncate: str = "") -> bytes:
-    """A Put reply: lower-case error_code / desc / column per message (reference 1.3, 1.4)."""
+    """A Put reply: lower-case error_code / desc / column per message (docs/spectrum.md#replies-and-codes)."""
     rows = "".join(
         render_row(("error_code", "desc", "column"), {"error_code": m.code, "desc": m.message, "column": m.column})
         for m in messages
@@ -247,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
 
-    def _dispatch(self, method: str) -> None:
+    def _dispatch(self, method: str) -> None:  # noqa: C901 — one flat branch per simulated fault and route
         path = urlsplit(self.path).path
         latency = self.sim.state.faults.latency_ms
         if latency and not path.startswith("/_sim/"):
@@ -346,7 +347,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method is None or _local(method.tag) != layout.name:
             raise _Reply(500, fault_envelope("Client", f"body is not a {layout.name} request"), "text/xml")
         values = {_local(child.tag): (child.text or "").strip() for child in method if isinstance(child.tag, str)}
-        # Every declared element must be present, empty if unused, or the server faults (reference 1.3).
+        # Every declared element must be present, empty if unused, or the server faults
+        # (docs/spectrum.md#soap-envelope).
         missing = [n for n in ("Authorization_ID", "GUID", *layout.names) if n not in values]
         if missing:
             raise _Reply(500, fault_envelope("Client", f"{FAULT_TEXT}: element {missing[0]} is missing"), "text/xml")
@@ -399,7 +401,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, (head + render_row(names, error) + tail).encode(), "text/xml; charset=utf-8")
             return
         if guid == "reused":
-            rows: Iterator[dict[str, str]] = iter([{}])  # a consumed GUID: one empty row (reference 1.5)
+            # A consumed GUID: one empty row (docs/spectrum.md#authorization-id-and-guid).
+            rows: Iterator[dict[str, str]] = iter([{}])
         else:
             rows = gets.GETS[layout.name](self.sim.store, company, values)
         if self._after_fault(fault, head):
@@ -486,7 +489,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, put_envelope(layout.name, messages, truncate=truncate), "text/xml; charset=utf-8")
 
     def _test_connection(self, values: Mapping[str, str]) -> list[SpectrumMessage]:
-        # Reference: 2.13 WSTestConnection: Version validated against the server's (n.n)
+        # docs/spectrum.md#wstestconnection: Version validated against the server's (n.n)
         wanted = self.sim.state.config.server_version
         sent = values.get("Version", "")
         if not sent:
@@ -504,7 +507,8 @@ class _Handler(BaseHTTPRequestHandler):
             return [SpectrumMessage("I", "GUID is in use by another Authorization ID for this web service", "GUID")]
         record = {n: values.get(n, "") for n in layout.names}
         if "Company_Code" in record and not record["Company_Code"]:
-            record["Company_Code"] = company  # defaults from the Authorization ID (reference 1.5)
+            # Defaults from the Authorization ID (docs/spectrum.md#authorization-id-and-guid).
+            record["Company_Code"] = company
         problems = layouts.validate(layout, record)
         if problems:
             return problems
@@ -529,7 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif header.lower().startswith("bearer "):
             identity = self.sim.state.identity_for_token(header[7:].strip())
         if identity is None:
-            # REST requires Basic or Bearer (reference 1.6)
+            # REST requires Basic or Bearer (docs/spectrum.md#authentication)
             raise _Reply(401, json.dumps({"error": "unauthorized"}).encode())
         if not identity.allows(service):
             raise _json(403, {"error_code": "A", "desc": NOT_AUTHORIZED, "column": "Authorization_ID"})
@@ -622,14 +626,14 @@ class _Handler(BaseHTTPRequestHandler):
         return identity
 
     def _token(self) -> None:
-        # Reference: 1.6 Enhanced Authentication, /connect/token
+        # docs/spectrum.md#enhanced-authentication, /connect/token
         self.sim.state.count_request("connect/token")
         token, lifetime = self.sim.state.issue_token(self._client())
         payload = {"access_token": token, "expires_in": lifetime, "token_type": "Bearer", "scope": "spectrumapi"}
         self._send(200, json.dumps(payload).encode(), "application/json")
 
     def _rotation(self) -> None:
-        # Reference: 1.6 Enhanced Authentication, /secretRotation
+        # docs/spectrum.md#enhanced-authentication, /secretRotation
         state = self.sim.state
         state.count_request("secretRotation")
         fault = state.pick_fault("secretRotation")

@@ -1,10 +1,11 @@
 """What the simulator remembers besides the Spectrum tables: Authorization IDs, GUIDs, tokens,
 fault knobs and counters. In memory, guarded by one lock (the server is threaded).
 
-Authorization IDs (reference 1.5): each grants some services on some companies, is Active or not,
-and may carry Enhanced Authentication credentials (reference 1.6). The GUID table is keyed by
-(method, GUID) and remembers the Authorization ID and the last use, so a GUID idle past the
-time-out answers "Time out has occurred" and a GUID of another Authorization ID is refused.
+Authorization IDs (docs/spectrum.md#authorization-id-and-guid): each grants some services on some
+companies, is Active or not, and may carry Enhanced Authentication credentials
+(docs/spectrum.md#enhanced-authentication). The GUID table is keyed by (method, GUID) and
+remembers the Authorization ID and the last use, so a GUID idle past the time-out answers "Time out
+has occurred" and a GUID of another Authorization ID is refused.
 """
 
 from __future__ import annotations
@@ -83,11 +84,11 @@ class Faults:
 
 @dataclass
 class Config:
-    row_cap: int = 500  # reference 1.4: ~500 rows then a W row; 0 = no cap
-    guid_timeout_seconds: int = 24 * 3600  # reference 1.5: 24 hours of inactivity
+    row_cap: int = 500  # docs/spectrum.md#row-cap: ~500 rows then a W row; 0 = no cap
+    guid_timeout_seconds: int = 24 * 3600  # docs/spectrum.md#authorization-id-and-guid: 24 h idle
     server_version: str = "2.0"
     token_lifetime_seconds: int = 3600
-    rotation_days: int = 30  # reference 1.6: rotation period 7-120 days
+    rotation_days: int = 30  # docs/spectrum.md#enhanced-authentication: 7-120 days
     ar_window_days_back: int = 365
     ar_window_days_ahead: int = 60
 

@@ -1,7 +1,8 @@
 """The one Spectrum-shaped database behind both simulators (web services and Info-Link / ODBC).
 
 Spectrum keeps its data in Microsoft SQL Server; every PRO-IV "file" is a table whose multi-company
-base table ends in ``_MC`` and has a single-company view without the suffix (reference 3.1, 3.3).
+base table ends in ``_MC`` and has a single-company view without the suffix (docs/spectrum.md#access-model,
+docs/spectrum.md#tables-read-by-imports).
 This module declares those tables once (:data:`TABLES`), generates their DDL for SQLite (``make run``),
 PostgreSQL (tests, benchmarks) and SQL Server (documentation / a real lab), and gives the simulators
 a tiny data-access API:
@@ -13,7 +14,7 @@ a tiny data-access API:
     store.delete("GL_DEPARTMENT_MASTER_MC", {"Company_Code": "DC1", "Department": "30"})
     rows = store.query("SELECT Name FROM CR_CUSTOMER_MASTER_MC WHERE Company_Code = ?", ["DC1"])
 
-Conventions copied from Spectrum (reference 3.1 "Column conventions"):
+Conventions copied from Spectrum (docs/spectrum.md#access-model):
 
 - Key columns are ``varchar`` and **padded**: ``Job_Number`` varchar(10) right-justified
   (``"      1001"``), ``Customer_Code`` / ``Vendor_Code`` varchar(10) and ``Phase_Code`` varchar(20) and
@@ -29,7 +30,7 @@ Conventions copied from Spectrum (reference 3.1 "Column conventions"):
 Placeholders are ``?`` on both engines (psycopg's ``%s`` is produced here), so a statement written for
 the simulator is the statement an ODBC reader sends.
 
-Where Spectrum's real table or column name is not public (reference section 4, item 12) the name is
+Where Spectrum's real table or column name is not public (docs/spectrum.md#access-model) the name is
 chosen to follow the documented conventions and the Data Exchange field names, and the table's
 ``note`` says so. Nothing here imports Django.
 """
@@ -112,7 +113,7 @@ def I(name: str) -> Column:  # noqa: E743 - one letter like its siblings
 
 CO = V("Company_Code", 3)
 
-# Padding of key columns, by column name, wherever they appear (reference 3.1): (width, justify).
+# Padding of key columns, by column name, wherever they appear (docs/spectrum.md#access-model): (width, justify).
 # "right" = right-justified (left-padded with blanks), "left" = blank-filled on the right.
 PADDED_COLUMNS: dict[str, tuple[int, str]] = {
     "Company_Code": (3, "left"),
@@ -181,13 +182,13 @@ TABLES: tuple[Table, ...] = (
             M("Sales_Tax_Percent", 7, 4),
             V("Status", 1),
         ),
-        note="AR sales tax codes (Update_AR_Sales_Tax fields, reference 2.4); table name chosen.",
+        note="AR sales tax codes (Update_AR_Sales_Tax fields, no Get service); table name chosen.",
     ),
     Table(
         "CR_SALES_TAX_RATE_HISTORY_MC",
         ("Company_Code", "Sales_Tax_Code", "Effective_Date"),
         (CO, V("Sales_Tax_Code", 15), D("Effective_Date"), M("Sales_Tax_Percent", 7, 4), V("Comments", 40)),
-        note="Rate history the tax services append to (reference 2.4); table name chosen.",
+        note="Rate history the tax services append to (Put services only); table name chosen.",
     ),
     Table(
         "CR_PAY_ADJUST_HISTORY_MC",
@@ -233,7 +234,7 @@ TABLES: tuple[Table, ...] = (
             M("Retention_Amount", 13, 2),
             V("Posted_Flag", 1),  # N = still in Customer Invoice Entry (DX Puts land unposted)
         ),
-        note="AR invoice header (integrator-documented name, reference 3.3); columns follow AddARInvoice.",
+        note="AR invoice header (integrator-documented name); columns follow AddARInvoice.",
     ),
     Table(
         "CR_INVOICE_DETAIL_MC",
@@ -353,7 +354,7 @@ TABLES: tuple[Table, ...] = (
             M("Tax_Percent", 7, 4),
             V("Status", 1),
         ),
-        note="AP purchase / use tax codes (Update_AP_Use_Tax fields, reference 2.4); table name chosen.",
+        note="AP purchase / use tax codes (Update_AP_Use_Tax fields, no Get service); table name chosen.",
     ),
     Table(
         "VN_USE_TAX_RATE_HISTORY_MC",
@@ -584,7 +585,7 @@ TABLES: tuple[Table, ...] = (
         "JC_COST_TYPE_MASTER_MC",
         ("Company_Code", "Cost_Type"),
         (CO, V("Cost_Type", 3), V("Description", 30), V("Abbreviation", 5), V("Post_In_Detail", 1)),
-        note="Cost Type File Maintenance; table name chosen (no public name, reference 2.7).",
+        note="Cost Type File Maintenance; table name chosen (no public name).",
     ),
     # --- GL ------------------------------------------------------------------------------------------
     Table(
@@ -662,7 +663,7 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
-# Literal texts GetCustomers returns for the stored one-letter codes (reference 2.1), shared by the
+# Literal texts GetCustomers returns for the stored one-letter codes (docs/spectrum.md#getcustomers), shared by the
 # web-service simulator and the database reader so both give equal records.
 CUSTOMER_STATUS_TEXT = {"A": "Active", "I": "Inactive", "N": "Not Used"}
 CUSTOMER_TAXABLE_TEXT = {"Y": "Taxable", "N": "Non-Taxable", "": "No Default"}
@@ -760,7 +761,7 @@ def qmark_to_format(sql: str) -> str:
 
 
 def _view_filter(dialect: str) -> str:
-    # Single-company views filter on the first three letters of the SQL login (reference 3.1).
+    # Single-company views filter on the first three letters of the SQL login (docs/spectrum.md#access-model).
     # SQLite has no login, so the demo store keeps the "login company" in a one-row table.
     return {
         "postgresql": "UPPER(SUBSTR(CURRENT_USER, 1, 3))",

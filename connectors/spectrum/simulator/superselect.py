@@ -1,8 +1,8 @@
-"""SuperSelect, as much of it as the Get parameters need (reference 2.12).
+"""SuperSelect, as much of it as the Get parameters need (docs/spectrum.md#superselect).
 
 Spectrum's selection syntax on Get parameters: a literal is an exact match, ``A,B`` a list, ``A/Z``
 a range, ``L*`` a prefix, ``?`` one character, ``#X`` everything but X, ``ALL`` or ``*`` everything.
-The "contains" and combination forms were not captured in the reference and are not implemented.
+The "contains" and combination forms are not documented on the help pages we read and are not implemented.
 Values are compared trimmed and case-insensitively; ranges of numbers compare as numbers.
 """
 

@@ -1,9 +1,10 @@
-"""WSDLs generated from the service layouts (reference 2.14 item 1; open question 4.1: the real
+"""WSDLs generated from the service layouts (docs/spectrum.md#wsdl: the real
 WSDL XML was never captured, so this follows what is known): document/literal SOAP 1.1, target
 namespace PRO-IV, single-quoted attributes, one input element per method holding Authorization_ID,
 GUID and the elements in documented order (each required to be present, ``minOccurs='1'``), and the
-reply shape of the reference's examples: ``<Method>Response/returnArray/returnData/[<method>/]response*``
-with unqualified children (the examples write them without prefix or default namespace).
+reply shape of the help pages' examples (docs/spectrum.md#soap-envelope):
+``<Method>Response/returnArray/returnData/[<method>/]response*`` with unqualified children (the
+examples write them without prefix or default namespace).
 """
 
 from __future__ import annotations
