@@ -14,7 +14,7 @@ export DJANGO_DEBUG ?= true
 
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost
 
-.PHONY: run test venv system-deps lint typecheck migrations-check pytest bench audit lock clean
+.PHONY: run test venv system-deps lint typecheck imports-check migrations-check pytest bench audit lock clean
 
 # Every package, transitive ones too, is pinned with its hashes in the lock files (see `make lock`).
 # The installer's chatter goes to var/install.log; only a failure prints it.
@@ -50,7 +50,11 @@ migrations-check: venv
 pytest: venv system-deps
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint typecheck migrations-check pytest
+# Import boundaries between the layers, and no import cycles (contracts in pyproject.toml).
+imports-check: venv
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+
+test: lint typecheck imports-check migrations-check pytest
 
 # Known vulnerabilities in the locked packages (pip-audit); tools/audit.py explains its exit codes.
 audit: venv

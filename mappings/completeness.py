@@ -7,36 +7,13 @@ what Spectrum's services accept, which is derived from the service layouts.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from connectors.spectrum.layouts import layout_for
 from mappings.rules import MappingRules, load_rules
+from mappings.services import SERVICES_OF, udf_slots
 
 if TYPE_CHECKING:
     from spectrum_sync.models import Tenant
-
-# The Spectrum services each exported document type is sent with (see mappings.mappers).
-SERVICES_OF: dict[str, tuple[str, ...]] = {
-    "ar_invoice": ("customer/invoice",),
-    "job": ("AddJob", "UpdateJob_UDF"),
-    "po_receipt": ("purchaseOrder/PackingList",),
-    "maintenance": ("WorkOrderHeader",),
-    "commitment": ("UpdateSubcontract", "UpdateSubcontractPhases"),
-    "change_order": ("ARChangeOrder",),
-}
-
-_UDF = re.compile(r"^UDF(\d+)$")
-
-
-def udf_slots(document_type: str) -> tuple[int, ...]:
-    """The UDF numbers every service of ``document_type`` takes; () = its services have no UDFs."""
-    per_service = []
-    for service in SERVICES_OF.get(document_type, ()):
-        layout = layout_for(service)
-        names = (f.name for f in (*layout.fields, *layout.detail))
-        per_service.append({int(m.group(1)) for m in map(_UDF.match, names) if m})
-    return tuple(sorted(set.intersection(*per_service))) if per_service else ()
 
 
 def udf_document_types() -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 def _sync_roles(**kwargs: Any) -> None:
@@ -20,3 +20,11 @@ class SpectrumSyncConfig(AppConfig):
         # app's post_migrate, when every app's permissions exist (also after test flushes).
         last_app = list(apps.get_app_configs())[-1]
         post_migrate.connect(_sync_roles, sender=last_app, dispatch_uid="spectrum_sync.sync_roles")
+        # Connected here, not called from the model's save, so the models never import an engine.
+        from spectrum_sync.exports.engine import release_on_new_connection
+
+        post_save.connect(
+            release_on_new_connection,
+            sender="spectrum_sync.SpectrumConnection",
+            dispatch_uid="spectrum_sync.release_on_new_connection",
+        )

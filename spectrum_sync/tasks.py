@@ -1,7 +1,8 @@
-"""Celery tasks: thin, they take ids and call one engine function (STYLE.md rule 4).
+"""Celery tasks: thin, they take ids and call one engine function.
 
 Queues follow the name: ``export_*`` and ``sweep_*`` → exports, ``poll_*`` and ``dispatch_*`` →
-polls, ``notify_*`` → notifications (spectrum_sync/celery.py).
+polls, ``notify_*`` → notifications (spectrum_sync/celery.py). The engines send them by name
+(spectrum_sync/enqueue.py), so this is the only module that imports both engines.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from billiard.exceptions import WorkerLostError
 from celery import Task, shared_task
 from celery.signals import task_failure
 
+from spectrum_sync.exports import engine
+from spectrum_sync.imports import actions, dispatcher
+from spectrum_sync.models import Tenant
+
 logger = logging.getLogger(__name__)
 
 # --- exports (EXPORTS) -------------------------------------------------------------------------------
@@ -21,33 +26,32 @@ logger = logging.getLogger(__name__)
 @shared_task(name="spectrum_sync.tasks.export_record", acks_late=True)
 def export_record(record_id: int) -> str:
     """Export one sync record to Spectrum (safe to run twice: the engine claims the row)."""
-    from spectrum_sync.exports.engine import process
-
-    return process(record_id)
+    return engine.process(record_id)
 
 
 @shared_task(name="spectrum_sync.tasks.export_result", acks_late=True)
 def export_result(record_id: int) -> bool:
     """Tell the platform a record's outcome (when telling it at once failed)."""
-    from spectrum_sync.exports.engine import post_result
-
-    return post_result(record_id)
+    return engine.post_result(record_id)
 
 
 @shared_task(name="spectrum_sync.tasks.export_set_aside", acks_late=True)
 def export_set_aside(record_id: int, deliveries: int) -> bool:
     """Fail a record whose task message kept killing workers (see :func:`_dropped_after_worker_lost`)."""
-    from spectrum_sync.exports.engine import set_aside_undeliverable
-
-    return set_aside_undeliverable(record_id, deliveries)
+    return engine.set_aside_undeliverable(record_id, deliveries)
 
 
 @shared_task(name="spectrum_sync.tasks.sweep_exports")
 def sweep_exports() -> dict[str, int]:
     """Every minute (beat): re-enqueue pending work and expired leases."""
-    from spectrum_sync.exports.engine import sweep
+    return engine.sweep()
 
-    return sweep()
+
+@shared_task(name="spectrum_sync.tasks.export_release_held", acks_late=True)
+def export_release_held(tenant_id: int, object_type: str, keys: list[str]) -> int:
+    """A poll brought these master records (mirror keys) in: release the exports held for them."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return engine.release_held_for(tenant, object_type, keys) if tenant else 0
 
 
 # --- imports (IMPORTS) -------------------------------------------------------------------------------
@@ -56,26 +60,20 @@ def sweep_exports() -> dict[str, int]:
 @shared_task(name="spectrum_sync.tasks.dispatch_polls")
 def dispatch_polls() -> int:
     """Every minute (beat, one entry for all tenants): start the polls that are due."""
-    from spectrum_sync.imports.dispatcher import dispatch_due
-
-    return len(dispatch_due())
+    return len(dispatcher.dispatch_due())
 
 
 @shared_task(name="spectrum_sync.tasks.poll_object_type", acks_late=True)
 def poll_object_type(schedule_id: int, fencing_token: int, trigger: str = "schedule") -> int | None:
     """One poll of one (tenant, object type); a duplicate or stale message does nothing."""
-    from spectrum_sync.imports.actions import poll_scheduled
-
-    run = poll_scheduled(schedule_id, fencing_token, trigger)
+    run = actions.poll_scheduled(schedule_id, fencing_token, trigger)
     return run.pk if run else None
 
 
 @shared_task(name="spectrum_sync.tasks.dispatch_fanout")
 def dispatch_fanout(claims: list[list[int]], trigger: str = "schedule") -> int:
     """Publish the poll tasks of a big tick's share of claims ([schedule id, fencing token] pairs)."""
-    from spectrum_sync.imports.dispatcher import enqueue_polls
-
-    enqueue_polls([(int(schedule_id), int(token)) for schedule_id, token in claims], trigger)
+    dispatcher.enqueue_polls([(int(schedule_id), int(token)) for schedule_id, token in claims], trigger)
     return len(claims)
 
 

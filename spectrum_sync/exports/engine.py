@@ -1,8 +1,9 @@
 """The export engine: one record from ``pending`` to a final outcome, exactly once in Spectrum.
 
-The database row is the truth (DESIGN.md, "Flows"): a worker claims the record with a lease
-(``SyncRecord.claim``), maps it against the mirror, and sends each Spectrum call. Before each call
-an attempt row is written with outcome ``unknown`` and committed; after the answer it is updated.
+The database row is the truth (docs/architecture.md#export-flow-platform--spectrum): a worker claims
+the record with a lease (``SyncRecord.claim``), maps it against the mirror, and sends each Spectrum
+call. Before each call an attempt row is written with outcome ``unknown`` and committed; after the
+answer it is updated.
 So a call whose answer was lost — a timeout, a killed worker — stays ``unknown`` on record, and the
 next run looks the document up in Spectrum before resending a call that would create it. Calls
 already accepted are never sent again. Every status change from ``sending`` checks the lease token
@@ -44,6 +45,8 @@ from connectors.spectrum.errors import (
 from mappings.mappers import Mapped, SpectrumCall, company_of, key_of
 from mappings.rules import Known, MappingRules
 from spectrum_sync import connections
+from spectrum_sync.enqueue import EXPORT_RECORD, EXPORT_RESULT
+from spectrum_sync.enqueue import send as send_task
 from spectrum_sync.exports import conf, preflight, writer
 from spectrum_sync.exports.documents import DOCUMENT_TYPES
 from spectrum_sync.models import Direction, SpectrumConnection, SyncAttempt, SyncRecord, SyncStatus, Tenant
@@ -82,13 +85,11 @@ class CannotConfirm(Exception):
 
 def enqueue(record_id: int, countdown: float | None = None) -> None:
     """Hand a record to the exports queue; if the broker is down the sweeper finds it later."""
-    from spectrum_sync.tasks import export_record
-
     try:
         if countdown:
-            export_record.apply_async((record_id,), countdown=countdown)
+            send_task(EXPORT_RECORD, record_id, countdown=countdown)
         else:
-            export_record.delay(record_id)
+            send_task(EXPORT_RECORD, record_id)
     except Exception:
         logger.warning("could not enqueue export of record %s; the sweeper will", record_id, exc_info=True)
 
@@ -212,7 +213,7 @@ def _export(record: SyncRecord, token: str) -> str:
         client.close()
 
 
-def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> str:
+def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> str:  # noqa: C901 — one branch per outcome of a call
     declaration = DOCUMENT_TYPES[record.object_type]
     try:
         local = writer.client_side_problems(client, mapped.calls)
@@ -225,7 +226,7 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> st
         # lost send, the document must still not be created a second time.
         created = {service for outcome, service, _ in attempts if outcome in landed}
         uncertain = {service for outcome, service, _ in attempts if outcome == Outcome.UNKNOWN} - created
-        guid = str(uuid.uuid4())  # one GUID per logical batch of Puts (reference 1.5)
+        guid = str(uuid.uuid4())  # one GUID per logical batch of Puts (docs/spectrum.md#authorization-id-and-guid)
         number = ""
         for call in mapped.calls:
             request = writer.request_text(call)
@@ -357,17 +358,19 @@ def _reconcile(
     database = connections.spectrum_database(record.tenant)
     if database is not None:
         try:
-            # Reference: SpectrumDatabase.find_document (Info-Link tables, reference section 3).
+            # SpectrumDatabase.find_document reads the Info-Link tables
+            # (docs/spectrum.md#tables-read-to-reconcile-exports).
             found = database.find_document(mapped.lookup_kind, company, mapped.lookup_key) is not None
         finally:
             database.close()
     elif mapped.lookup_kind == "job":
         job = mapped.lookup_key["job_number"]
-        # Reference: 2.7 GetJob — the web service view of jobs.
+        # docs/spectrum.md#getjob — the web service view of jobs.
         found = any(getattr(r, "job_number", "") == job for r in client.iter_records("job", company))
     elif call.service in ("customer/invoice", "AddJob", "purchaseOrder/PackingList"):
-        # Invoice and job numbers must be unique (reference 2.5, 2.7); a packing-list receipt with
-        # the same receipt number is updated, not added (Trimble help, two-step receipt).
+        # Invoice and job numbers must be unique (docs/spectrum.md#addarinvoice,
+        # docs/spectrum.md#addjob); a packing-list receipt with the same receipt number is updated, not
+        # added (docs/spectrum.md#packing-list-receipt-rest).
         return None
     else:
         raise CannotConfirm(
@@ -600,6 +603,13 @@ def release_held_for(tenant: Tenant, object_type: str, keys: Iterable[str]) -> i
     return released
 
 
+def release_on_new_connection(instance: SpectrumConnection, created: bool, raw: bool = False, **_: Any) -> None:
+    """A tenant's first connection is saved (``post_save``, connected in SpectrumSyncConfig.ready):
+    documents that arrived while it had none were held for one."""
+    if created and not raw:
+        release_held_without_connection(instance.tenant)
+
+
 def release_held_without_connection(tenant: Tenant) -> int:
     """The tenant's exports held for want of a Spectrum connection go back to pending (one is saved)."""
     released = 0
@@ -747,9 +757,7 @@ def _release_arrived_parents(exports: Any, limit: int) -> int:
 
 
 def enqueue_result(record_id: int) -> None:
-    from spectrum_sync.tasks import export_result
-
     try:
-        export_result.delay(record_id)
+        send_task(EXPORT_RESULT, record_id)
     except Exception:
         logger.warning("could not enqueue the result of record %s", record_id, exc_info=True)

@@ -29,11 +29,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from spectrum_sync.imports import declarations, leases
+from spectrum_sync.imports import declarations, deletions, dispatcher, leases
 from spectrum_sync.imports.engine import Change, Progress, run_poll, run_redelivery
 from spectrum_sync.models import (
     Direction,
     MirrorRecord,
+    PendingDeletion,
     PollSchedule,
     SpectrumConnection,
     SyncRecord,
@@ -131,8 +132,6 @@ def _schedules(tenant: Tenant, object_types: Iterable[str]) -> tuple[list[PollSc
 
 
 def request_polls(tenant: Tenant, object_types: Sequence[str], trigger: str) -> PollRequest:
-    from spectrum_sync.imports.dispatcher import enqueue_polls
-
     result = PollRequest()
     schedules, result.not_scheduled = _schedules(tenant, object_types)
     claimed: list[tuple[int, int]] = []
@@ -145,13 +144,20 @@ def request_polls(tenant: Tenant, object_types: Sequence[str], trigger: str) -> 
                 claimed.append((schedule.pk, token))
                 result.started.append(schedule.object_type)
     if claimed:
-        enqueue_polls(claimed, trigger)
+        dispatcher.enqueue_polls(claimed, trigger)
     return result
 
 
 def sync_now(tenant: Tenant, object_types: Sequence[str] = ()) -> PollRequest:
     """Poll now (all scheduled object types when none are named), in dependency order."""
     return request_polls(tenant, object_types, SyncRun.Trigger.MANUAL)
+
+
+def confirm(batch: PendingDeletion, user: Any, note: str = "") -> PollRequest | None:
+    """Confirmed: poll now, so the deletions still missing from Spectrum reach the platform."""
+    if not deletions.decide(batch, user, deletions.Status.CONFIRMED, note):
+        return None
+    return sync_now(batch.tenant, [batch.object_type])
 
 
 def full_resync(tenant: Tenant, object_types: Sequence[str] = ()) -> PollRequest:

@@ -4,7 +4,8 @@ change, how the platform receives it, and what must be imported before it.
 The engine (:mod:`spectrum_sync.imports.engine`) is generic; this table is where the Spectrum
 knowledge of imports lives. Readers: Spectrum has Get web services only for customers, vendors,
 jobs and phases (cost types, budgets and job cost are derived from phases by the client);
-everything else is read from the database (DESIGN.md "What moves"; reference 2.3–2.8, 3.3).
+everything else is read from the database (docs/spectrum.md#objects-without-a-get-service,
+docs/spectrum.md#tables-read-by-imports).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _hash_parts(record: r.SpectrumRecord, fields: Iterable[str]) -> str:
 
 
 def record_hash(declaration: ImportDeclaration, record: r.SpectrumRecord) -> bytes:
-    """The 16-byte blake2b digest of the fields that matter (reliability-performance.md 3.6)."""
+    """The 16-byte blake2b digest of the fields that matter."""
     text = f"v{declaration.hash_version}\x1e" + _hash_parts(record, declaration.fields_hashed)
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
@@ -67,28 +68,28 @@ _PHASE_DESCRIPTIVE = ("company_code", "job_number", "phase_code", "cost_type", "
 DECLARATIONS: dict[str, ImportDeclaration] = {
     d.object_type: d
     for d in (
-        # Reference 2.1 GetCustomers / CR_CUSTOMER_MASTER_MC.
+        # docs/spectrum.md#getcustomers / CR_CUSTOMER_MASTER_MC.
         ImportDeclaration("customer", r.Customer, "customers", mappers.customer, web_services=True),
-        # Reference 2.2 GetVendors (SOAP or REST) / VN_VENDOR_MASTER_MC.
+        # docs/spectrum.md#getvendors (SOAP or REST) / VN_VENDOR_MASTER_MC.
         ImportDeclaration("vendor", r.Vendor, "vendors", mappers.vendor, web_services=True),
-        # Reference 2.3: no Get service for GL; database only.
+        # No Get service for GL; database only (docs/spectrum.md#objects-without-a-get-service).
         ImportDeclaration("gl_account", r.GLAccount, "gl-accounts", mappers.gl_account, web_services=False),
         ImportDeclaration("gl_department", r.GLDepartment, "classes", mappers.gl_department, web_services=False),
-        # Reference 2.4: tax codes have Put services only.
+        # Tax codes have Put services only (docs/spectrum.md#objects-without-a-get-service).
         ImportDeclaration("sales_tax", r.SalesTax, "sales-tax-rates", mappers.tax_rate, web_services=False),
         ImportDeclaration("purchase_tax", r.PurchaseTax, "purchase-tax-rates", mappers.tax_rate, web_services=False),
-        # Reference 2.6 / 3.3 CR pay-adjust history.
+        # CR pay-adjust history (docs/spectrum.md#tables-read-by-imports).
         ImportDeclaration(
             "ar_payment", r.ARPayment, "ar-payments", mappers.ar_payment, web_services=False, depends_on=("customer",)
         ),
-        # Reference 2.8: AP invoices referencing a PO receipt, database only.
+        # AP invoices referencing a PO receipt, database only (docs/spectrum.md#tables-read-by-imports).
         ImportDeclaration(
             "po_bill", r.POBill, "po-bills", mappers.po_bill, web_services=False, depends_on=("vendor", "job")
         ),
-        # Reference 2.7 GetJob + GetJobMain / JC_JOB_MASTER_MC.
+        # docs/spectrum.md#getjob + docs/spectrum.md#getjobmain / JC_JOB_MASTER_MC.
         ImportDeclaration("job", r.Job, "projects", mappers.project, web_services=True, depends_on=("customer",)),
         ImportDeclaration("cost_type", r.CostType, "categories", mappers.category, web_services=True),
-        # Reference 2.7 GetPhase: a cost code changes when its description or status does, not when
+        # docs/spectrum.md#getphase: a cost code changes when its description or status does, not when
         # cost is posted to it (that is job cost's business).
         ImportDeclaration(
             "phase",
@@ -103,7 +104,7 @@ DECLARATIONS: dict[str, ImportDeclaration] = {
         ImportDeclaration(
             "job_cost", r.JobCost, "job-costs", mappers.job_cost, web_services=True, depends_on=("phase",)
         ),
-        # CR_CONTRACT_MASTER_MC (reference 3.3), one per job.
+        # CR_CONTRACT_MASTER_MC (docs/spectrum.md#tables-read-by-imports), one per job.
         ImportDeclaration(
             "prime_contract",
             r.PrimeContract,

@@ -26,7 +26,6 @@ from spectrum_sync.imports import bulk
 from spectrum_sync.models import PendingDeletion, Tenant
 
 if TYPE_CHECKING:
-    from spectrum_sync.imports.actions import PollRequest
     from spectrum_sync.imports.engine import Poll
 
 Status = PendingDeletion.Status
@@ -121,15 +120,6 @@ def decide(batch: PendingDeletion, user: Any, status: str, note: str) -> bool:
             status=status, decided_by=user, decided_at=timezone.now(), note=note
         )
     )
-
-
-def confirm(batch: PendingDeletion, user: Any, note: str = "") -> PollRequest | None:
-    """Confirmed: poll now, so the deletions still missing from Spectrum reach the platform."""
-    from spectrum_sync.imports import actions
-
-    if not decide(batch, user, Status.CONFIRMED, note):
-        return None
-    return actions.sync_now(batch.tenant, [batch.object_type])
 
 
 @transaction.atomic

@@ -1,12 +1,12 @@
 """The once-a-minute tick that starts the polls that are due.
 
-One beat entry runs :func:`dispatch_due` (task ``dispatch_polls``) for every tenant — never one
-beat entry per tenant, which stalls django-celery-beat at thousands of rows (reliability-performance.md
-1.7). The ``PollSchedule`` table decides what is due; claiming a row takes its lease and bumps its
-fencing token in the same statement, so a second beat, a duplicated tick or a concurrent "sync
-now" cannot start a second poll of the same (tenant, object type). On PostgreSQL due rows are
-selected ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers split the work instead of waiting;
-elsewhere (SQLite, ``make run``) each row is claimed by its own conditional update.
+One beat entry runs :func:`dispatch_due` (task ``dispatch_polls``) for every tenant — never one beat
+entry per tenant, which stalls django-celery-beat at thousands of rows. The ``PollSchedule`` table
+decides what is due; claiming a row takes its lease and bumps its fencing token in the same
+statement, so a second beat, a duplicated tick or a concurrent "sync now" cannot start a second poll
+of the same (tenant, object type). On PostgreSQL due rows are selected ``FOR UPDATE SKIP LOCKED`` so
+concurrent dispatchers split the work instead of waiting; elsewhere (SQLite, ``make run``) each row
+is claimed by its own conditional update.
 
 A row leased by the dispatcher whose poll never started (the message was lost) becomes free
 when that lease expires and is dispatched again at once, without waiting for its next due time.
@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from spectrum_sync import enqueue
 from spectrum_sync.imports import leases
 from spectrum_sync.models import PollSchedule, SyncRun, Tenant
 
@@ -105,15 +106,12 @@ def _claim_one_by_one(now: datetime, limit: int, owner: str) -> Claimed:
 
 def enqueue_polls(claimed: Claimed, trigger: str, queue: str | None = None) -> None:
     """Publish one poll task per claimed row over one broker connection (``queue``: benchmarks only)."""
-    from spectrum_sync.celery import app
-    from spectrum_sync.tasks import poll_object_type
-
     failed: Claimed = []
     options: dict[str, Any] = {"queue": queue} if queue else {}
-    with app.producer_or_acquire() as producer:
+    with enqueue.producer() as producer:
         for schedule_id, token in claimed:
             try:
-                poll_object_type.apply_async((schedule_id, token, trigger), producer=producer, **options)
+                enqueue.send(enqueue.POLL_OBJECT_TYPE, schedule_id, token, trigger, producer=producer, **options)
             except Exception:
                 logger.exception("could not enqueue poll of schedule %s", schedule_id)
                 failed.append((schedule_id, token))
@@ -125,15 +123,13 @@ def enqueue_fanned_out(claimed: Claimed, trigger: str, queue: str | None = None)
     if len(claimed) <= FANOUT_SIZE:
         enqueue_polls(claimed, trigger, queue)
         return
-    from spectrum_sync.celery import app
-    from spectrum_sync.tasks import dispatch_fanout
-
     options: dict[str, Any] = {"queue": queue} if queue else {}
-    with app.producer_or_acquire() as producer:
+    with enqueue.producer() as producer:
         for start in range(0, len(claimed), FANOUT_SIZE):
             chunk = claimed[start : start + FANOUT_SIZE]
             try:
-                dispatch_fanout.apply_async(([list(pair) for pair in chunk], trigger), producer=producer, **options)
+                pairs = [list(pair) for pair in chunk]
+                enqueue.send(enqueue.DISPATCH_FANOUT, pairs, trigger, producer=producer, **options)
             except Exception:
                 logger.exception("could not enqueue a fan-out of %s polls", len(chunk))
                 give_back(chunk)

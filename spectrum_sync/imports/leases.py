@@ -1,12 +1,13 @@
 """The lease on a ``PollSchedule`` row that keeps two polls of one (tenant, object type) apart.
 
-A lease is a conditional update, never a held transaction or a Redis key (reliability-performance.md
-1.9): whoever takes it bumps ``fencing_token`` and gets the new value. The dispatcher takes it and
-hands the token to the task; the task *starts* by swapping that token for the next one, so a
-duplicated or redelivered message (same token) finds the token gone and does nothing. While it
-runs, the poll extends the lease and writes its results only while its token is current; a poll
-that dies simply stops extending, and once ``lease_expires_at`` passes the next dispatch takes over
-with a newer token — the dead poll, should it wake up, can no longer write anything.
+A lease is a conditional update, never a held transaction or a Redis key
+(docs/architecture.md#retries-leases-and-the-sweeper): whoever takes it bumps ``fencing_token`` and
+gets the new value. The dispatcher takes it and hands the token to the task; the task *starts* by
+swapping that token for the next one, so a duplicated or redelivered message (same token) finds the
+token gone and does nothing. While it runs, the poll extends the lease and writes its results only
+while its token is current; a poll that dies simply stops extending, and once ``lease_expires_at``
+passes the next dispatch takes over with a newer token — the dead poll, should it wake up, can no
+longer write anything.
 
 Two lengths: a queued poll holds the dispatcher's lease (``POLL_DISPATCH_LEASE_SECONDS``, default
 15 minutes: a long queue is not a lost message); a running poll holds ``POLL_LEASE_SECONDS``

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from spectrum_sync import enqueue
 from spectrum_sync.models import SyncRecord, SyncRun, Tenant
 from spectrum_sync.notifications.models import (
     EVENT_VALUES,
@@ -65,9 +66,7 @@ def notify_event(tenant: Tenant, event: str, *, record: SyncRecord | None = None
 def enqueue_delivery(delivery_id: int) -> None:
     """Hand one delivery to the notifications queue; if the broker is down the sweeper sends it later."""
     try:
-        from spectrum_sync.notifications.tasks import notify_send
-
-        notify_send.delay(delivery_id)
+        enqueue.send(enqueue.NOTIFY_SEND, delivery_id)
     except Exception:
         logger.warning("could not enqueue email delivery %s; notify_sweep will retry it", delivery_id, exc_info=True)
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from spectrum_sync.models import ObjectType, SyncRecord
 from spectrum_sync.notifications.models import EmailDelivery, Event, NotificationEvent
+from spectrum_sync.plain_words import explain
 from spectrum_sync.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -58,14 +59,12 @@ def connection_admin_url(tenant_id: int) -> str:
 
 
 def plain_error(code: str, message: str, column: str, held_reason: str = "") -> str:
-    """Spectrum's error in words an accountant can act on (the admin's explanations, when available)."""
+    """Spectrum's error in words an accountant can act on (the words the admin's record page shows)."""
     try:
-        from spectrum_sync.adminsite.explanations import explain
-
         explanation = explain(code, message, column, held_reason)
         if explanation is not None and explanation.plain:
             return explanation.plain
-    except Exception:  # the explanations module belongs to the admin; never let it stop an email
+    except Exception:  # a rule that cannot format this message must never stop an email
         logger.debug("no plain-words explanation available", exc_info=True)
     return held_reason or message
 

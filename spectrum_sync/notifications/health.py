@@ -36,7 +36,7 @@ LATE_POLLS = "late_polls"  # its own escalation: a clear late-poll check must no
 
 # Which Data Exchange services each object needs. Reads: the Get services the web-service reader
 # calls (connectors/spectrum/client.py); writes: the services the mappers call (mappings/mappers.py).
-# Reference: 2.1 GetCustomers, 2.2/2.13 GetVendors, 2.7 GetJob / GetJobMain / GetPhase
+# Sections of docs/spectrum.md: #getcustomers, #getvendors, #getjob, #getjobmain, #getphase
 IMPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "customer": ("GetCustomers",),
     "vendor": ("GetVendors",),
@@ -46,9 +46,9 @@ IMPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "budget": ("GetPhase",),
     "job_cost": ("GetPhase",),
 }
-# Reference: 2.5 customer/invoice (REST), 2.7 AddJob / UpdateJob / UpdateJob_UDF / AddPhase,
-# packing-list receipt (REST purchaseOrder/PackingList), 2.9 UpdateSubcontract(Phases),
-# 2.10 ARChangeOrder, 2.11 WorkOrderHeader
+# Sections of docs/spectrum.md: #customer-invoice-rest, #addjob, #updatejob, #updatejob_udf, #addphase,
+# #packing-list-receipt-rest, #updatesubcontract, #updatesubcontractphases, #archangeorder,
+# #workorderheader
 EXPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "ar_invoice": ("customer/invoice",),
     "job": ("AddJob", "UpdateJob", "UpdateJob_UDF", "AddPhase"),
@@ -62,8 +62,8 @@ EXPORT_SERVICES: dict[str, tuple[str, ...]] = {
 def rotate_before() -> timedelta:
     """Rotate (or warn about) an Enhanced Authentication secret this long before it expires.
 
-    Spectrum's rotation period is 7–120 days (reference 1.6), so the default of 5 days leaves a
-    week-long period room for one daily check to act. Setting NOTIFY_SECRET_ROTATE_DAYS.
+    Spectrum's rotation period is 7–120 days (docs/spectrum.md#enhanced-authentication), so the default
+    of 5 days leaves a week-long period room for one daily check to act. Setting NOTIFY_SECRET_ROTATE_DAYS.
     """
     return timedelta(days=int(getattr(settings, "NOTIFY_SECRET_ROTATE_DAYS", 5)))
 
@@ -206,7 +206,7 @@ def rotate_secret(tenant: Tenant, connection: SpectrumConnection, report: Health
             else:
                 client = spectrum_client(tenant)
                 try:
-                    # Reference: 1.6 Enhanced Authentication, POST /secretRotation (via SpectrumClient)
+                    # docs/spectrum.md#enhanced-authentication, POST /secretRotation (via SpectrumClient)
                     secret, new_expiry = client.rotate_secret()
                 finally:
                     client.close()
@@ -275,7 +275,7 @@ def check_web_services(tenant: Tenant, connection: SpectrumConnection, report: H
     try:
         reachable = False
         for company in connection.companies:
-            # Reference: 2.13 WSTestConnection (via SpectrumClient.test_connection)
+            # docs/spectrum.md#wstestconnection (via SpectrumClient.test_connection)
             result = client.test_connection(company)
             report.companies[company] = {"ok": result.ok, "message": redact(result.message)}
             report.spectrum_version = report.spectrum_version or result.version

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from spectrum_sync.adminsite.explanations import explain
+from spectrum_sync.plain_words import explain
 from tests.admin.world import World, client_for
 
 CHANGELIST = reverse("admin:spectrum_sync_syncrecord_changelist")

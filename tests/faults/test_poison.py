@@ -1,4 +1,4 @@
-"""A poison document: one whose processing kills the worker process every time (issue #9).
+"""A poison document: one whose processing kills the worker process every time.
 
 The worker runs the real app with a kill injected for one document number (tests/faults/poison_app.py):
 its pool process dies by SIGKILL, as with a segfault or the out-of-memory killer. Without a bound, the
@@ -15,10 +15,10 @@ import time
 import pytest
 from django.conf import settings as django_settings
 
-from spectrum_sync.adminsite.explanations import explain
 from spectrum_sync.exports import engine
 from spectrum_sync.exports.actions import retry
 from spectrum_sync.models import SyncRecord, SyncStatus
+from spectrum_sync.plain_words import explain
 from tests.exports.test_flow import Exports, wait_for
 from tests.faults.conftest import FAST_ENV
 from tests.faults.invariants import assert_all
