@@ -1,8 +1,8 @@
 """Admin sync history over 1,000,000 sync records: the tuned admin against a stock ModelAdmin, same run.
 
-Target (DESIGN.md, reliability-performance.md 3.1): history list, its filters and its search answer in
-p95 ≤ 300 ms with ≤ 6 queries and no full-table COUNT or DISTINCT. Baseline: a stock ModelAdmin
-(date_hierarchy, CharField list_filters, icontains search, full count), 1.4-1.7 s in the research.
+Target: history list, its filters and its search answer in p95 ≤ 300 ms with ≤ 6 queries and no
+full-table COUNT or DISTINCT. Baseline: a stock ModelAdmin (date_hierarchy, CharField list_filters,
+icontains search, full count), timed in the same run.
 
 Run (PostgreSQL on loopback; builds its own database ``bench_admin`` once, about two minutes):
 
@@ -65,7 +65,7 @@ REPEATS = 21
 
 
 class StockSyncRecordAdmin(admin.ModelAdmin):
-    """What a first version typically looks like: the research's 'default ModelAdmin'."""
+    """What a first version typically looks like: a default ModelAdmin."""
 
     list_display = (
         "id",

@@ -1,6 +1,6 @@
 """One dispatcher tick over 2,000 tenants × 10 object types, beside a row-by-row baseline.
 
-Target (DESIGN.md "tenants on one beat"): a tick over 2,000 tenants × 10 object types in ≤ 1 s.
+Target (tenants on one beat): a tick over 2,000 tenants × 10 object types in ≤ 1 s.
 The tick is the real one (``dispatch_due``): one ``UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)``
 that leases every due row, then one poll task published per claimed row to the real Redis broker.
 

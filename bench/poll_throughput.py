@@ -1,6 +1,6 @@
 """Poll engine throughput and memory over 100k records, beside a re-upsert-everything baseline.
 
-Targets (DESIGN.md "Numbers to reach", reliability-performance.md 3.2 / 3.6 / 5):
+Targets:
 - 100k unchanged records ≥ 20,000 records/s, 0 rows written besides the run row;
 - 100k changed records ≥ 5,000 records/s end to end (compare, deliver, mirror, sync records);
 - peak memory growth ≤ 100 MB.

@@ -3,12 +3,12 @@
 No I/O: each mapper takes the document (JSON-friendly, as the inbound API stored it), the tenant's
 :class:`~mappings.rules.MappingRules` and what the mirror :class:`~mappings.rules.Known` says exists,
 and returns a :class:`Mapped`: the exact calls (service + fields) and every problem found before
-sending. Problems use Spectrum's own codes (reference 1.4): ``M`` missing, ``I`` invalid, with the
+sending. Problems use Spectrum's own codes (docs/spectrum.md#replies-and-codes): ``M`` missing, ``I`` invalid, with the
 Spectrum column, so an accountant reads one kind of error whichever side found it. A problem with a
 ``parent`` is a master record Spectrum does not have yet: the engine holds the document instead of
 failing it.
 
-Lengths and formats follow the service tables of the reference (section 2): codes that are too long
+Lengths and formats follow the services' field tables (docs/spectrum.md#services): codes that are too long
 are refused (Spectrum would refuse them too), free text is cut to the column's length.
 """
 
@@ -90,7 +90,7 @@ def cents(value: Decimal) -> Decimal:
 
 
 def spectrum_date(iso: str | None) -> str:
-    """ISO date → Spectrum's MM/DD/CCYY (reference 1.7); "" stays ""."""
+    """ISO date → Spectrum's MM/DD/CCYY (docs/spectrum.md#formats); "" stays ""."""
     if not iso:
         return ""
     d = date.fromisoformat(str(iso)[:10])
@@ -241,7 +241,7 @@ def invoice_tax(
 
 
 def map_ar_invoice(document: Mapping[str, Any], rules: MappingRules, known: Known, default_company: str) -> Mapped:
-    """AR invoice → Multi-Line Customer Invoice (REST customer/invoice, reference 2.5).
+    """AR invoice → Multi-Line Customer Invoice (REST customer/invoice, docs/spectrum.md#customer-invoice-rest).
 
     Discount lines are spread over the labor and material lines (Spectrum takes positive line
     amounts only), tax goes to the header; a negative total becomes a credit memo (``C``) with
@@ -343,11 +343,11 @@ def map_ar_invoice(document: Mapping[str, Any], rules: MappingRules, known: Know
         "VAT_Code": "",
         "Total_VAT_Amount": "",
         "Asset_Cost_Center": "",
-        # No UDF elements exist on Spectrum's AR invoice services (reference 2.5); the
+        # No UDF elements exist on Spectrum's AR invoice services (docs/spectrum.md#customer-invoice-rest); the
         # completeness check refuses AR invoice UDF mappings instead of dropping them silently.
         "invoiceDetails": details,
     }
-    # Reference: 2.5 "Multi-Line Customer Invoice" (LWS/accounts-receivable-services/multi-line-customer-invoice)
+    # docs/spectrum.md#customer-invoice-rest
     return Mapped(
         calls=[SpectrumCall("customer/invoice", header, rest=True)],
         problems=problems,
@@ -415,10 +415,10 @@ def _phase_calls(document: Mapping[str, Any], check: _Checker, company: str, job
             "Unit_of_Measure": check.code(phase.get("unit_of_measure"), "Unit_of_Measure", 3),
             "Original_Est_Cost": _num(phase.get("budget_amount"), check, "Original_Est_Cost", 12),
             "Original_Est_Hours": _num(phase.get("budget_hours"), check, "Original_Est_Hours", 10),
-            # "J" = take the job's price method (reference 2.7 AddPhase).
+            # "J" = take the job's price method (docs/spectrum.md#addphase).
             "Price_Method_Code": "J",
         }
-        # Reference: 2.7 "AddPhase" (LWS/job-cost-services/add-job-phase): creates or updates.
+        # docs/spectrum.md#addphase: creates or updates.
         calls.append(SpectrumCall("AddPhase", fields))
     return calls
 
@@ -439,12 +439,12 @@ def map_job(document: Mapping[str, Any], rules: MappingRules, known: Known, defa
     job = fields["Job_Number"]
     calls: list[SpectrumCall]
     if known.job_exists_in_spectrum:
-        # Reference: 2.7 "UpdateJob" (no UDFs there) and "UpdateJob_UDF" (LWS/job-cost-services/change-job-udf).
+        # docs/spectrum.md#updatejob (no UDFs there) and docs/spectrum.md#updatejob_udf.
         calls = [SpectrumCall("UpdateJob", fields)]
         if udfs:
             calls.append(SpectrumCall("UpdateJob_UDF", {"Company_Code": company, "Job_Number": job, **udfs}))
     else:
-        # Reference: 2.7 "AddJob" (LWS/job-cost-services/add-job): UDF1…UDF20 are AddJob columns.
+        # docs/spectrum.md#addjob: UDF1…UDF20 are AddJob columns.
         calls = [SpectrumCall("AddJob", {**fields, **udfs})]
     calls.extend(_phase_calls(document, check, company, job))
     return Mapped(
@@ -519,8 +519,7 @@ def map_po_receipt(document: Mapping[str, Any], rules: MappingRules, known: Know
         )
     if not lines:
         problems.append(Problem("M", "A receipt needs at least one line", "PO_Line_Number"))
-    # Reference: Trimble help "Packing List Quantity Receipt - Two-Step"
-    # (LWS/purchase-order-services/packing-list-quantity-receipt---two-step): POST purchaseOrder/PackingList.
+    # docs/spectrum.md#packing-list-receipt-rest: POST purchaseOrder/PackingList.
     return Mapped(
         calls=[SpectrumCall("purchaseOrder/PackingList", {"Company_Code": company, "lines": lines}, rest=True)],
         problems=problems,
@@ -537,7 +536,7 @@ def map_maintenance(document: Mapping[str, Any], rules: MappingRules, known: Kno
     """A scheduled maintenance visit of a service agreement → WorkOrderHeader on the site.
 
     The agreement itself stays in the platform; only the scheduled visit becomes a work order
-    under the agreement's service contract (reference 2.11).
+    under the agreement's service contract (docs/spectrum.md#workorderheader).
     """
     problems: list[Problem] = []
     check = _Checker(problems)
@@ -564,7 +563,7 @@ def map_maintenance(document: Mapping[str, Any], rules: MappingRules, known: Kno
             document.get("scheduled_date"), "Scheduled_Start_Date", known, required=True
         ),
     }
-    # Reference: 2.11 "WorkOrderHeader" (LWS/work-order-services/work-order-header): WO_Number given,
+    # docs/spectrum.md#workorderheader: WO_Number given,
     # so a resend updates the same work order instead of creating another.
     return Mapped(
         calls=[SpectrumCall("WorkOrderHeader", fields)],
@@ -580,7 +579,8 @@ def map_maintenance(document: Mapping[str, Any], rules: MappingRules, known: Kno
 
 def map_commitment(document: Mapping[str, Any], rules: MappingRules, known: Known, default_company: str) -> Mapped:
     """A platform PO or subcontract → Spectrum subcontract (UpdateSubcontract) with its phases
-    (UpdateSubcontractPhases), both add-or-update by key, so a resend never doubles (reference 2.9)."""
+    (UpdateSubcontractPhases), both add-or-update by key, so a resend never doubles
+    (docs/spectrum.md#updatesubcontract)."""
     problems: list[Problem] = []
     check = _Checker(problems)
     company = company_of(document, default_company)
@@ -622,14 +622,14 @@ def map_commitment(document: Mapping[str, Any], rules: MappingRules, known: Know
         "GL_Account": check.code(gl, "GL_Account", 12),
         "Retention_Percent": _num(document.get("retention_percent"), check, "Retention_Percent", 5),
     }
-    # Reference: 2.9 "UpdateSubcontract" (LWS/accounts-payable-services/add-subcontract).
+    # docs/spectrum.md#updatesubcontract
     calls = [SpectrumCall("UpdateSubcontract", header)]
     for line in lines:
         phase = check.no_dashes(check.code(line.get("phase_code"), "Phase_Code", 20, required=True), "Phase_Code")
         cost_type = check.code(line.get("cost_type"), "Cost_Type", 3, required=True)
         if job and phase and cost_type:
             check.parent(known, "phase", key_of(company, job, phase, cost_type), "Phase_Code", "Job phase")
-        # Reference: 2.9 "UpdateSubcontractPhases" (LWS/accounts-payable-services/add-subcontract-phases).
+        # docs/spectrum.md#updatesubcontractphases
         calls.append(
             SpectrumCall(
                 "UpdateSubcontractPhases",
@@ -660,7 +660,7 @@ def map_commitment(document: Mapping[str, Any], rules: MappingRules, known: Know
 
 
 def map_change_order(document: Mapping[str, Any], rules: MappingRules, known: Known, default_company: str) -> Mapped:
-    """PCCO → ARChangeOrder, one record per line repeating the header (reference 2.10)."""
+    """PCCO → ARChangeOrder, one record per line repeating the header (docs/spectrum.md#archangeorder)."""
     problems: list[Problem] = []
     check = _Checker(problems)
     company = company_of(document, default_company)
@@ -688,7 +688,7 @@ def map_change_order(document: Mapping[str, Any], rules: MappingRules, known: Kn
         problems.append(Problem("M", "A change order needs at least one line", "Revenue"))
     calls = []
     for line in lines:
-        # Reference: 2.10 "ARChangeOrder" (LWS/accounts-receivable-services/add-ar-change-order).
+        # docs/spectrum.md#archangeorder
         calls.append(
             SpectrumCall(
                 "ARChangeOrder",

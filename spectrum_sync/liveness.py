@@ -1,4 +1,4 @@
-"""Worker liveness: notice a worker that has stopped consuming, and restart it (issue #9).
+"""Worker liveness: notice a worker that has stopped consuming, and restart it.
 
 The failure: after a Redis restart or failover, or a network device forgetting a connection, the
 worker's consumer connection can be left half-open. No reset ever arrives, the socket looks alive,

@@ -297,7 +297,7 @@ BEAT_OVERDUE_SECONDS = env_int("BEAT_OVERDUE_SECONDS", 180, minimum=10)
 LATE_POLL_CHECK_SECONDS = env_int("LATE_POLL_CHECK_SECONDS", 300, minimum=60)
 CELERY_TIMEZONE = "UTC"
 # A handful of static entries, whatever the number of tenants: per-tenant cadence lives in the
-# PollSchedule table, read by the one dispatcher (reliability-performance.md 1.7). The database
+# PollSchedule table, read by the one dispatcher. The database
 # scheduler copies these rows into its table at start.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A tick that waited longer than a minute is useless: the next one does the same work.

@@ -6,7 +6,7 @@ Use them by importing into a test module or a conftest::
     from tests.fixtures_spectrum_db import spectrum_db  # noqa: F401  (optional, see below)
 
 - ``spectrum_simulator`` — the simulator in a thread of the test process, on a fresh seeded
-  PostgreSQL store. When the test also uses SPECTRUM-DB's ``spectrum_db`` fixture (imported as
+  PostgreSQL store. When the test also uses the ``spectrum_db`` fixture (imported as
   above), the simulator runs on *that* database, so what a Put writes is what the ODBC reader and
   ``find_document`` see, and rows changed through ``spectrum_db.store`` are what the Gets return.
   Otherwise it gets its own copy of the same seeded database.

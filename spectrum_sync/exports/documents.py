@@ -38,7 +38,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             frozenset({"purchaseOrder/PackingList"}),
         ),
         # WorkOrderHeader with our WO_Number, UpdateSubcontract(Phases) and ARChangeOrder add or update
-        # by key (reference 2.9–2.11): a resend updates, it does not create a second document.
+        # by key (docs/spectrum.md#rules-per-service): a resend updates, it does not create a second document.
         DocumentType(ObjectType.MAINTENANCE, "maintenances", "Maintenance", MAPPERS["maintenance"], frozenset()),
         DocumentType(ObjectType.COMMITMENT, "commitments", "Commitment", MAPPERS["commitment"], frozenset()),
         DocumentType(ObjectType.CHANGE_ORDER, "change-orders", "Change order", MAPPERS["change_order"], frozenset()),

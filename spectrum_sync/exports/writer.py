@@ -1,7 +1,7 @@
 """Sends one mapped call through the Spectrum client and reads back what Spectrum answered.
 
 The SOAP Put services take one record per call (``client.put``); documents with many lines go
-through the REST services, which answer per document (reference 1.8).
+through the REST services, which answer per document (docs/spectrum.md#batching).
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ def send(client: SpectrumWriter, call: SpectrumCall, *, guid: str) -> Answer:
         return Answer(list(result.messages), redact(result.raw or ""))
     company = str(call.fields.get("Company_Code", ""))
     if call.service == "customer/invoice":
-        # Reference: 2.5 "Multi-Line Customer Invoice" — POST /customer/invoice, {"arInvoices": [...]}.
+        # docs/spectrum.md#customer-invoice-rest — POST /customer/invoice, {"arInvoices": [...]}.
         return _rest_answer(call.service, client.post_customer_invoices(company, [call.fields]))
     if call.service == "purchaseOrder/PackingList":
-        # Reference: Trimble help "Packing List Quantity Receipt - Two-Step", one record per PO line.
+        # docs/spectrum.md#packing-list-receipt-rest, one record per PO line.
         return _rest_answer(call.service, client.post_po_receipts(company, list(call.fields["lines"])))
     raise SpectrumConfigurationError(f"no REST service {call.service!r}", service=call.service)
 

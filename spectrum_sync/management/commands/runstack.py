@@ -30,7 +30,7 @@ def stack_commands(
     celery = [python, "-m", "celery", "-A", "spectrum_sync"]
     var = Path(settings.VAR_DIR)
     return [
-        # The demo's two outside systems, on loopback (DESIGN.md "The Spectrum simulator").
+        # The demo's two outside systems, simulated on loopback.
         (
             "spectrum",
             [
