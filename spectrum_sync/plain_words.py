@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from spectrum_sync.models import Direction, SyncRecord
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -289,3 +291,21 @@ def explain(code: str, message: str, column: str, held_reason: str = "") -> Expl
         )
         return Explanation(plain, rule.fix, label, url)
     return Explanation(UNKNOWN_OUTCOME if code.lower() == "unknown" else message, "", "", "")
+
+
+# --- who found a record's problem: the admin's record page and the emails say it the same way ---------
+
+FOUND_BEFORE_SENDING = "Found before sending (pre-flight):"
+SPECTRUM_ANSWERED = "Spectrum answered:"
+PLATFORM_ANSWERED = "The platform said:"
+_SPECTRUM_OUTCOMES = ("rejected", "authorization")
+
+
+def problem_source(record: SyncRecord) -> str:
+    """Who found the record's problem: Spectrum, in an answer to this round's send, or our pre-flight."""
+    if record.direction == Direction.IMPORT:
+        return PLATFORM_ANSWERED
+    answers = record.attempts.filter(outcome__in=_SPECTRUM_OUTCOMES)
+    if record.sent_at:
+        answers = answers.filter(started_at__gte=record.sent_at)
+    return SPECTRUM_ANSWERED if answers.exists() else FOUND_BEFORE_SENDING

@@ -15,24 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 from mappings.rules import MappingNeed
 from spectrum_sync.exports import preflight
 from spectrum_sync.models import Direction, SyncRecord, SyncStatus
-from spectrum_sync.plain_words import explain
+from spectrum_sync.plain_words import (
+    explain,
+)
 
 # --- one record's page: who found the problem, in plain words, and each row to add ------------------
-
-FOUND_BEFORE_SENDING = "Found before sending (pre-flight):"
-SPECTRUM_ANSWERED = "Spectrum answered:"
-PLATFORM_ANSWERED = "The platform said:"
-_SPECTRUM_OUTCOMES = ("rejected", "authorization")
-
-
-def problem_source(record: SyncRecord) -> str:
-    """Who found the record's problem: Spectrum, in an answer to this round's send, or our pre-flight."""
-    if record.direction == Direction.IMPORT:
-        return PLATFORM_ANSWERED
-    answers = record.attempts.filter(outcome__in=_SPECTRUM_OUTCOMES)
-    if record.sent_at:
-        answers = answers.filter(started_at__gte=record.sent_at)
-    return SPECTRUM_ANSWERED if answers.exists() else FOUND_BEFORE_SENDING
 
 
 def was_sent(record: SyncRecord) -> bool:

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from spectrum_sync.adminsite import dashboard, explanations
-from spectrum_sync.adminsite.explanations import explain
 from spectrum_sync.adminsite.history import (
     DateRangeFilter,
     HistoryPaginator,
@@ -38,6 +37,7 @@ from spectrum_sync.adminsite.scoping import tenants_for
 from spectrum_sync.exports import actions as export_actions
 from spectrum_sync.imports import actions as import_actions
 from spectrum_sync.models import Direction, SyncRecord, SyncStatus
+from spectrum_sync.plain_words import explain, problem_source
 from spectrum_sync.redaction import redact
 
 RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
@@ -373,7 +373,7 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
 
     def _problem_source(self, request: HttpRequest, object_id: str) -> str:
         record = self.get_object(request, object_id)
-        return explanations.problem_source(record) if record else ""
+        return problem_source(record) if record else ""
 
     CSV_COLUMNS = (
         "id",

@@ -27,6 +27,7 @@ from spectrum_sync.notifications.models import (
     NotificationEvent,
     NotificationRule,
 )
+from spectrum_sync.plain_words import problem_source
 from spectrum_sync.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -262,6 +263,8 @@ def snapshot(record: SyncRecord | None, run: SyncRun | None) -> dict[str, Any]:
             error_column=record.error_column,
             held_reason=redact(record.held_reason),
             attempt_count=record.attempt_count,
+            # Who found the problem (our pre-flight, Spectrum, the platform), as the record page says it.
+            problem_source=problem_source(record) if record.error_code or record.error_message else "",
         )
     if run is not None:
         detail.update(

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from spectrum_sync.models import ObjectType, SyncRecord
 from spectrum_sync.notifications.models import EmailDelivery, Event, NotificationEvent
-from spectrum_sync.plain_words import explain
+from spectrum_sync.plain_words import SPECTRUM_ANSWERED, explain, problem_source
 from spectrum_sync.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -244,6 +244,8 @@ def compose_event(event: NotificationEvent) -> tuple[str, str, dict[str, Any]]:
             detail.get("error_column", ""),
             detail.get("held_reason", ""),
         )
+        # Events recorded before the source was kept in the snapshot came from Spectrum's answers.
+        ctx["problem_source"] = detail.get("problem_source") or SPECTRUM_ANSWERED
         subject = RECORD_SUBJECTS.get(Event(event.event), "{label}: " + event.get_event_display())
         return "record_event", prefix + subject.format(label=label), ctx
     if event.run_id is not None or "run_id" in detail:
@@ -289,6 +291,7 @@ def record_row(record: SyncRecord) -> dict[str, Any]:
         "url": record_admin_url(record.pk),
         "error": plain_error(record.error_code, redact(record.error_message), record.error_column),
         "spectrum_said": spectrum_said(record.error_code, redact(record.error_message), record.error_column),
+        "problem_source": problem_source(record) if record.error_code or record.error_message else "",
         "held_reason": redact(record.held_reason),
         "when": (record.finished_at or record.updated_at).isoformat(),
     }

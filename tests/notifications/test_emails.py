@@ -21,6 +21,11 @@ from tests.notifications.conftest import SmtpServer, free_port
 pytestmark = pytest.mark.django_db
 
 
+def answered_by_spectrum(record: Any, outcome: str = "rejected") -> None:
+    """The attempt in which Spectrum gave the record's error (what the export engine records)."""
+    record.attempts.create(number=1, outcome=outcome, service="customer/invoice", error_code=record.error_code)
+
+
 def send_pending() -> int:
     sent = 0
     for pk in EmailDelivery.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True):
@@ -38,6 +43,7 @@ def test_failure_email_names_document_error_in_plain_words_and_links_to_record(
         error_code="A",
         error_message="Authorization ID not authorized for this service",
     )
+    answered_by_spectrum(record, "authorization")
     notify_event(tenant, "failed", record=record)
     assert send_pending() == 1
 
@@ -47,12 +53,27 @@ def test_failure_email_names_document_error_in_plain_words_and_links_to_record(
     assert mail.subject == "[Spectrum Sync] Acme Mechanical: AR invoice INV-2041 failed in Spectrum"
     link = f"https://sync.example.test/admin/spectrum_sync/syncrecord/{record.pk}/change/"
     assert "Spectrum did not accept AR invoice INV-2041." in mail.text
-    assert "Spectrum said: [A] Authorization ID not authorized for this service" in mail.text
+    assert "Spectrum answered: [A] Authorization ID not authorized for this service" in mail.text
     assert "Authorized Web Services" in mail.text  # the plain-words explanation of an A abort
     assert f"Open the record: {link}" in mail.text
     assert f'href="{link}"' in mail.html
     delivery = EmailDelivery.objects.get()
     assert delivery.status == "sent" and delivery.subject == mail.subject
+
+
+def test_a_problem_our_pre_flight_found_is_not_said_to_come_from_spectrum(
+    tenant: Any, make_record: Any, make_rule: Any, smtp_server: SmtpServer
+) -> None:
+    make_rule(events=["failed"], recipients="ap@acme.test")
+    record = make_record(status="failed", document_number="INV-77", error_code="I", error_message="Job 99 is closed")
+    notify_event(tenant, "failed", record=record)  # no attempt: nothing was ever sent
+    assert send_pending() == 1
+
+    [mail] = smtp_server.messages
+    assert "AR invoice INV-77 failed before it was sent to Spectrum." in mail.text
+    assert "Found before sending (pre-flight): [I] Job 99 is closed" in mail.text
+    assert "Spectrum did not accept" not in mail.text and "Spectrum answered" not in mail.text
+    assert "Spectrum did not accept" not in mail.html
 
 
 def test_send_task_run_twice_sends_one_email(
@@ -224,8 +245,10 @@ def test_daily_digest_lists_succeeded_failed_and_held(
     yesterday = datetime(2026, 3, 10, 15, 0, tzinfo=chicago)
     make_record(document_number="INV-1", status="succeeded", finished_at=yesterday)
     make_record(document_number="INV-2", status="succeeded", finished_at=yesterday - timedelta(days=1))  # older
-    make_record(
-        document_number="INV-3", status="failed", finished_at=yesterday, error_code="M", error_message="Missing Job"
+    answered_by_spectrum(
+        make_record(
+            document_number="INV-3", status="failed", finished_at=yesterday, error_code="M", error_message="Missing Job"
+        )
     )
     make_record(object_type="job", document_number="24-7", status="held", held_reason="Waiting for customer C-9")
 
@@ -242,7 +265,7 @@ def test_daily_digest_lists_succeeded_failed_and_held(
     text = mail.text
     assert "SUCCEEDED: 1" in text and "AR invoice INV-1" in text and "INV-2" not in text
     assert "FAILED: 1" in text and "AR invoice INV-3: Spectrum needs a value that was not sent" in text
-    assert "Spectrum said: [M] Missing Job" in text
+    assert "Spectrum answered: [M] Missing Job" in text
     assert "STILL HELD: 1" in text and "Job 24-7: Waiting for customer C-9" in text
     assert EmailDelivery.objects.get().key == f"digest:{rule.pk}:2026-03-10"
 
