@@ -712,12 +712,3 @@ def map_change_order(document: Mapping[str, Any], rules: MappingRules, known: Kn
 
 
 Mapper = Callable[[Mapping[str, Any], MappingRules, Known, str], Mapped]
-
-MAPPERS: dict[str, Mapper] = {
-    "ar_invoice": map_ar_invoice,
-    "job": map_job,
-    "po_receipt": map_po_receipt,
-    "maintenance": map_maintenance,
-    "commitment": map_commitment,
-    "change_order": map_change_order,
-}

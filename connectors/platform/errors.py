@@ -1,4 +1,4 @@
-"""What can go wrong when delivering to the operations platform, and whether to try again.
+"""What can go wrong when delivering to the operations platform, and what follows (``consequence``).
 
 - :class:`PlatformRetryableError` — 5xx, 408, 429, timeouts, connection refused or reset: the client
   already retried within its budget; the caller may try again later (same delivery id: the
@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from connectors.errors import Consequence, ConsequenceError
+
 if TYPE_CHECKING:
     from connectors.platform.client import BatchResult
 
 
-class PlatformError(Exception):
+class PlatformError(ConsequenceError):
     """Base of every error the platform client raises."""
 
-    retryable: bool = False
+    status: int = 0  # the HTTP status of the platform's refusal, when it answered one
+    body: str = ""  # its answer, redacted and cut short
 
     def __init__(
         self,
@@ -66,7 +69,7 @@ def _rebuild(cls: type[PlatformError], message: str, state: dict[str, Any]) -> P
 class PlatformRetryableError(PlatformError):
     """The platform could not be reached or was busy; try again later with the same delivery id."""
 
-    retryable = True
+    consequence = Consequence.RETRY
 
     def __init__(
         self,
@@ -84,6 +87,8 @@ class PlatformRetryableError(PlatformError):
 
 class PlatformRejected(PlatformError):
     """The platform refused the delivery with a permanent 4xx; ``body`` is its answer, redacted and cut short."""
+
+    consequence = Consequence.REJECT
 
     def __init__(
         self,
@@ -109,6 +114,8 @@ class PlatformRejected(PlatformError):
 
 class PlatformConfigurationError(PlatformRejected):
     """Refused before sending: missing URL or secret, or a host outside ``allowed_hosts``."""
+
+    consequence = Consequence.CONFIGURATION
 
     def __init__(self, message: str, *, resource: str = "") -> None:
         super().__init__(0, "", message, resource=resource)

@@ -1,4 +1,4 @@
-"""The error taxonomy: the class of a failure decides what happens next.
+"""The error taxonomy: the class of a failure decides what happens next (its ``consequence``).
 
 - :class:`SpectrumRejected` — Spectrum (or our identical client-side check) refused the record with
   codes I / M: not retried; the accountant fixes the cause. Carries every message.
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from connectors.errors import Consequence, ConsequenceError
+
 # The text of the message that says a GUID's batch group expired (docs/spectrum.md#authorization-id-and-guid).
 GUID_TIMEOUT_TEXT = "time out has occurred"
 
@@ -36,10 +38,8 @@ class SpectrumMessage:
         return f"{self.code}: {self.message}{where}"
 
 
-class SpectrumError(Exception):
+class SpectrumError(ConsequenceError):
     """Base of every error the Spectrum connector raises."""
-
-    retryable: bool = False
 
     def __init__(self, message: str, *, service: str = "", detail: str = "") -> None:
         super().__init__(message)
@@ -52,26 +52,31 @@ class SpectrumError(Exception):
 
 
 class SpectrumRetryableError(SpectrumError):
-    retryable = True
+    consequence = Consequence.RETRY
 
 
 class SpectrumUnknownOutcome(SpectrumError):
     """The request may have been applied; reconcile by looking it up before resending."""
 
-    retryable = True
+    consequence = Consequence.RECONCILE
 
 
 class SpectrumBadReply(SpectrumError):
-    """The reply could not be trusted: not XML, hostile XML, too large, or cut short."""
+    """The reply could not be trusted: not XML, hostile XML, too large, or cut short.
 
-    retryable = True
+    A bad reply to a Put is still a reply we cannot trust: its attempt stays unknown, so the
+    document is looked up before it is sent again."""
+
+    consequence = Consequence.RETRY_UNTRUSTED
 
 
 class SpectrumConfigurationError(SpectrumError):
-    pass
+    consequence = Consequence.CONFIGURATION
 
 
 class SpectrumAuthorizationError(SpectrumError):
+    consequence = Consequence.HOLD_AUTHORIZATION
+
     def __init__(self, message: str, *, service: str = "", detail: str = "", column: str = "") -> None:
         super().__init__(message, service=service, detail=detail)
         self.code = "A"
@@ -80,6 +85,8 @@ class SpectrumAuthorizationError(SpectrumError):
 
 class SpectrumRejected(SpectrumError):
     """Validation refused the record (codes I / M, or our identical client-side check)."""
+
+    consequence = Consequence.REJECT
 
     def __init__(
         self,

@@ -203,16 +203,6 @@ class ChangeOrderSerializer(DocumentSerializer):
     lines = ChangeOrderLineSerializer(many=True, allow_empty=False, **LINES)
 
 
-SERIALIZERS: dict[str, type[DocumentSerializer]] = {
-    "ar_invoice": ARInvoiceSerializer,
-    "job": JobSerializer,
-    "po_receipt": POReceiptSerializer,
-    "maintenance": MaintenanceSerializer,
-    "commitment": CommitmentSerializer,
-    "change_order": ChangeOrderSerializer,
-}
-
-
 class AcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -259,10 +249,8 @@ class SyncRecordSerializer(serializers.Serializer):
     attempts = AttemptSerializer(many=True, source="attempts.all")
 
     def get_document_type(self, record: Any) -> str:
-        from spectrum_sync.exports.documents import DOCUMENT_TYPES
-
-        declaration = DOCUMENT_TYPES.get(record.object_type)
-        return declaration.api_name if declaration else str(record.object_type)
+        # The view passes the type's API name (the catalogue imports these serializers).
+        return str(self.context.get("api_names", {}).get(record.object_type, record.object_type))
 
     def get_error(self, record: Any) -> dict[str, str] | None:
         if not (record.error_code or record.error_message):

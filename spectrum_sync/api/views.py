@@ -16,14 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from spectrum_sync.api.auth import IsTenant, TenantAPIKeyAuthentication
-from spectrum_sync.api.serializers import (
-    SERIALIZERS,
-    AcceptedSerializer,
-    DryRunSerializer,
-    SyncRecordSerializer,
-)
+from spectrum_sync.api.serializers import AcceptedSerializer, DryRunSerializer, SyncRecordSerializer
+from spectrum_sync.catalogue import EXPORTS, ExportType
 from spectrum_sync.exports import intake, preflight
-from spectrum_sync.exports.documents import DOCUMENT_TYPES, DocumentType
 from spectrum_sync.models import Direction, SyncRecord, Tenant
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -44,17 +39,17 @@ def _companies(tenant: Tenant) -> list[str]:
     return connection.companies if connection else []
 
 
-def dry_run(tenant: Tenant, declaration: DocumentType, document: dict[str, Any]) -> dict[str, Any]:
+def dry_run(tenant: Tenant, declaration: ExportType, document: dict[str, Any]) -> dict[str, Any]:
     """The exact Spectrum calls and every pre-flight problem, without storing or sending anything."""
-    return preflight.dry_run(tenant, declaration.object_type, document).as_dict()
+    return preflight.dry_run(tenant, declaration.name, document).as_dict()
 
 
 class DocumentView(TenantAPIView):
-    declaration: DocumentType
+    declaration: ExportType
 
     def post(self, request: Request) -> Response:
         tenant = self.tenant(request)
-        serializer_class = SERIALIZERS[self.declaration.object_type]
+        serializer_class = self.declaration.serializer
         serializer = serializer_class(data=request.data, context={"companies": _companies(tenant)})
         serializer.is_valid(raise_exception=True)
         document = dict(serializer.data)  # JSON-friendly: decimals as text, dates ISO
@@ -62,7 +57,7 @@ class DocumentView(TenantAPIView):
             return Response(dry_run(tenant, self.declaration, document), status=status.HTTP_200_OK)
         try:
             record, created = intake.accept(
-                tenant, self.declaration.object_type, document["document_id"], document["version"], document
+                tenant, self.declaration.name, document["document_id"], document["version"], document
             )
         except intake.Refused as refused:
             return Response({"detail": str(refused), "code": refused.code}, status=status.HTTP_409_CONFLICT)
@@ -78,16 +73,16 @@ def _with_article(label: str) -> str:
     return f"{'an' if vowel_sound else 'a'} {label if initialism else label[0].lower() + label[1:]}"
 
 
-def document_view(declaration: DocumentType) -> type[DocumentView]:
+def document_view(declaration: ExportType) -> type[DocumentView]:
     """A view class per document type, so the OpenAPI schema shows each type's own body."""
-    serializer_class = SERIALIZERS[declaration.object_type]
+    serializer_class = declaration.serializer
 
     # A function of this class's own: extend_schema annotates the function object it is given.
     def post(self: DocumentView, request: Request) -> Response:
         return DocumentView.post(self, request)
 
     post = extend_schema(
-        operation_id=f"export_{declaration.object_type}",
+        operation_id=f"export_{declaration.name}",
         summary=f"Export {_with_article(declaration.label)} to Spectrum",
         description=(
             "Stores the document and queues it for Spectrum; answers 202 with the sync record's id and "
@@ -115,7 +110,8 @@ def document_view(declaration: DocumentType) -> type[DocumentView]:
     return type(name, (DocumentView,), {"declaration": declaration, "post": post})
 
 
-VIEWS = {d.api_name: document_view(d) for d in DOCUMENT_TYPES.values()}
+VIEWS = {d.api_name: document_view(d) for d in EXPORTS.values()}
+API_NAMES = {d.name: d.api_name for d in EXPORTS.values()}
 
 
 class SyncRecordView(TenantAPIView):
@@ -125,7 +121,7 @@ class SyncRecordView(TenantAPIView):
         record = get_object_or_404(
             SyncRecord.objects.filter(tenant=self.tenant(request), direction=Direction.EXPORT), pk=pk
         )
-        return Response(SyncRecordSerializer(record).data)
+        return Response(SyncRecordSerializer(record, context={"api_names": API_NAMES}).data)
 
 
 @csrf_exempt  # nothing is done here; a POST to a mistyped path must get this answer, not a CSRF page

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from mappings.rules import Known, load_rules
+from spectrum_sync.catalogue import EXPORTS
+from spectrum_sync.enqueue import EXPORT_RESULT, send_on_commit
 from spectrum_sync.exports import preflight
-from spectrum_sync.exports.documents import DOCUMENT_TYPES
-from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, HOLD_CONFIGURATION, enqueue_on_commit, post_result
+from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, HOLD_CONFIGURATION, enqueue_on_commit
 from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 
 RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
@@ -66,7 +67,11 @@ def retry(records_or_ids: Iterable[SyncRecord | int], user: Any, note: str = "")
 
 
 def bypass(record: SyncRecord | int, user: Any, reason: str) -> bool:
-    """Mark a record as entered by hand in Spectrum: final, never sent, the platform is told."""
+    """Mark a record as entered by hand in Spectrum: final, never sent, the platform is told.
+
+    The platform is told by the result task once this commits, never inside the accountant's
+    request: while the platform is down that task (and the sweeper after it) keeps trying.
+    """
     if not reason.strip():
         raise ValueError("Say why the document is bypassed (for example: entered by hand as invoice 1234).")
     found = _records([record])
@@ -85,7 +90,7 @@ def bypass(record: SyncRecord | int, user: Any, reason: str) -> bool:
             changes["resolved_by"] = user
         ok = target.transition(SyncStatus.BYPASSED, **changes)
         if ok:
-            transaction.on_commit(lambda: post_result(target.pk), robust=True)
+            send_on_commit(EXPORT_RESULT, target.pk)
     return ok
 
 
@@ -116,7 +121,7 @@ def release_mapping_holds(tenant: Tenant, user: Any = None) -> int:
     ).order_by("created_at")
     complete = []
     for record in held.iterator():
-        declaration = DOCUMENT_TYPES.get(record.object_type)
+        declaration = EXPORTS.get(record.object_type)
         if declaration is None:
             continue
         mapped = declaration.mapper(record.payload, rules, Known(), company)

@@ -12,7 +12,9 @@ under a row lock, so a worker whose lease ran out cannot overwrite what came aft
 Outcomes: accepted → succeeded; Spectrum validation (I / M) → failed at once; authorization (A) →
 the tenant's exports held and its connection flagged; transient → back to pending with exponential
 back-off and jitter, bounded; unknown → reconciled; missing customer / job → held until
-:func:`release_held_for` is told the parent arrived. Each outcome is posted to the platform at once.
+:func:`release_held_for` is told the parent arrived. The error class of a failed call names its
+consequence (``connectors.errors.Consequence``); ``_ON_FAILURE`` maps it to the outcome. Each outcome
+is told to the platform once it commits: one quick try in the worker, else the result task.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -32,23 +34,15 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from connectors.spectrum.errors import (
-    SpectrumAuthorizationError,
-    SpectrumBadReply,
-    SpectrumConfigurationError,
-    SpectrumError,
-    SpectrumMessage,
-    SpectrumRejected,
-    SpectrumRetryableError,
-    SpectrumUnknownOutcome,
-)
+from connectors.errors import Consequence
+from connectors.spectrum.errors import SpectrumError, SpectrumMessage, SpectrumRejected
 from mappings.mappers import Mapped, SpectrumCall, company_of, key_of
 from mappings.rules import Known, MappingRules
 from spectrum_sync import connections
+from spectrum_sync.catalogue import EXPORTS
 from spectrum_sync.enqueue import EXPORT_RECORD, EXPORT_RESULT
 from spectrum_sync.enqueue import send as send_task
 from spectrum_sync.exports import conf, preflight, writer
-from spectrum_sync.exports.documents import DOCUMENT_TYPES
 from spectrum_sync.models import Direction, SpectrumConnection, SyncAttempt, SyncRecord, SyncStatus, Tenant
 from spectrum_sync.redaction import redact
 
@@ -213,8 +207,8 @@ def _export(record: SyncRecord, token: str) -> str:
         client.close()
 
 
-def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> str:  # noqa: C901 — one branch per outcome of a call
-    declaration = DOCUMENT_TYPES[record.object_type]
+def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> str:
+    declaration = EXPORTS[record.object_type]
     try:
         local = writer.client_side_problems(client, mapped.calls)
         if local:
@@ -247,21 +241,11 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> st
                     _record_found(record, call, request, "Spectrum already has it (duplicate refused on resend)")
                     continue
                 raise
-            number = number or answer.value_for("WO_Number")
+            if declaration.number_column:
+                number = number or answer.value_for(declaration.number_column)
         return _succeed(record, token, mapped, number)
-    except SpectrumRejected as exc:
-        return _fail(record, token, exc.messages or [SpectrumMessage("I", exc.message)])
-    except SpectrumAuthorizationError as exc:
-        _flag_connection(record.tenant, exc.message)
-        return _hold(
-            record, token, HOLD_AUTHORIZATION, f"Spectrum refused the authorization: {exc.message}", exc.column
-        )
-    except SpectrumUnknownOutcome as exc:
-        return _to_unknown(record, token, exc)
-    except (SpectrumRetryableError, SpectrumBadReply) as exc:
-        return _retry_later(record, token, SpectrumMessage("E", str(exc)))
-    except SpectrumConfigurationError as exc:
-        return _fail(record, token, [SpectrumMessage("E", f"Configuration: {exc}")])
+    except SpectrumError as exc:
+        return _after_failure(record, token, exc)
     except CannotConfirm as exc:
         return _fail(record, token, [SpectrumMessage("U", str(exc))])
 
@@ -311,16 +295,31 @@ def _send_one(
 
 
 def _outcome_of(exc: SpectrumError) -> str:
-    if isinstance(exc, SpectrumRejected):
-        return Outcome.REJECTED
-    if isinstance(exc, SpectrumAuthorizationError):
-        return Outcome.AUTHORIZATION
-    if isinstance(exc, SpectrumUnknownOutcome):
-        return Outcome.UNKNOWN
-    if isinstance(exc, SpectrumRetryableError | SpectrumBadReply):
-        # A bad reply to a Put is still a reply we cannot trust: keep it unknown, never resend blind.
-        return Outcome.UNKNOWN if isinstance(exc, SpectrumBadReply) else Outcome.RETRYABLE
-    return Outcome.ERROR
+    return _ON_FAILURE[exc.consequence][0]
+
+
+def _after_failure(record: SyncRecord, token: str, exc: SpectrumError) -> str:
+    """Where a failed call leaves the record: the consequence its error class carries decides."""
+    return _ON_FAILURE[exc.consequence][1](record, token, exc)
+
+
+def _rejected(record: SyncRecord, token: str, exc: SpectrumError) -> str:
+    messages = exc.messages if isinstance(exc, SpectrumRejected) else []
+    return _fail(record, token, messages or [SpectrumMessage("I", exc.message)])
+
+
+def _authorization_refused(record: SyncRecord, token: str, exc: SpectrumError) -> str:
+    _flag_connection(record.tenant, exc.message)
+    reason = f"Spectrum refused the authorization: {exc.message}"
+    return _hold(record, token, HOLD_AUTHORIZATION, reason, getattr(exc, "column", ""))
+
+
+def _retry_after_error(record: SyncRecord, token: str, exc: SpectrumError) -> str:
+    return _retry_later(record, token, SpectrumMessage("E", str(exc)))
+
+
+def _misconfigured(record: SyncRecord, token: str, exc: SpectrumError) -> str:
+    return _fail(record, token, [SpectrumMessage("E", f"Configuration: {exc}")])
 
 
 def _close_attempt(attempt: SyncAttempt, started: float, outcome: str, exc: SpectrumError) -> None:
@@ -354,6 +353,7 @@ def _reconcile(
     """Was the uncertain create applied? True: found (recorded); False: absent; None: cannot look,
     but Spectrum refuses a duplicate of this document, so a resend is safe."""
     _check_lease(record, token)
+    declaration = EXPORTS[record.object_type]
     company = company_of(record.payload, preflight.default_company(record.tenant))
     database = connections.spectrum_database(record.tenant)
     if database is not None:
@@ -363,14 +363,9 @@ def _reconcile(
             found = database.find_document(mapped.lookup_kind, company, mapped.lookup_key) is not None
         finally:
             database.close()
-    elif mapped.lookup_kind == "job":
-        job = mapped.lookup_key["job_number"]
-        # docs/spectrum.md#getjob — the web service view of jobs.
-        found = any(getattr(r, "job_number", "") == job for r in client.iter_records("job", company))
-    elif call.service in ("customer/invoice", "AddJob", "purchaseOrder/PackingList"):
-        # Invoice and job numbers must be unique (docs/spectrum.md#addarinvoice,
-        # docs/spectrum.md#addjob); a packing-list receipt with the same receipt number is updated, not
-        # added (docs/spectrum.md#packing-list-receipt-rest).
+    elif declaration.web_lookup is not None:
+        found = declaration.web_lookup(client, company, mapped.lookup_key)
+    elif declaration.resend_is_safe:
         return None
     else:
         raise CannotConfirm(
@@ -409,7 +404,7 @@ def _after_outcome(record: SyncRecord, status: str) -> None:
     from spectrum_sync.notifications.api import notify_event
 
     notify_event(record.tenant, str(status), record=record)
-    transaction.on_commit(partial(post_result, record.pk), robust=True)
+    transaction.on_commit(partial(tell_platform, record.pk), robust=True)
 
 
 def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str:
@@ -428,7 +423,7 @@ def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str
         held_reason="",
         next_attempt_at=None,
     )
-    creates = DOCUMENT_TYPES[record.object_type].creates_object
+    creates = EXPORTS[record.object_type].creates_object
     if creates:
         tenant = record.tenant
         transaction.on_commit(partial(release_held_for, tenant, creates, [spectrum_key]), robust=True)
@@ -508,6 +503,18 @@ def _to_unknown(record: SyncRecord, token: str, exc: SpectrumError) -> str:
     return "unknown"
 
 
+# Consequence of a failed call → (the attempt's outcome on record, what becomes of the record).
+# An untrusted reply keeps its attempt unknown, so the document is looked up before any resend.
+_ON_FAILURE: dict[Consequence, tuple[str, Callable[[SyncRecord, str, SpectrumError], str]]] = {
+    Consequence.REJECT: (Outcome.REJECTED, _rejected),
+    Consequence.HOLD_AUTHORIZATION: (Outcome.AUTHORIZATION, _authorization_refused),
+    Consequence.RECONCILE: (Outcome.UNKNOWN, _to_unknown),
+    Consequence.RETRY_UNTRUSTED: (Outcome.UNKNOWN, _retry_after_error),
+    Consequence.RETRY: (Outcome.RETRYABLE, _retry_after_error),
+    Consequence.CONFIGURATION: (Outcome.ERROR, _misconfigured),
+}
+
+
 def _flag_connection(tenant: Tenant, message: str) -> None:
     SpectrumConnection.objects.filter(tenant=tenant).update(
         exports_held_reason=redact(message)[:2000], exports_held_at=timezone.now()
@@ -524,7 +531,7 @@ def result_item(record: SyncRecord) -> dict[str, Any]:
         str(record.pk),
         {
             "sync_record_id": record.pk,
-            "document_type": DOCUMENT_TYPES[record.object_type].api_name,
+            "document_type": EXPORTS[record.object_type].api_name,
             "platform_id": record.platform_id,
             "version": record.version,
             "status": record.status,
@@ -543,19 +550,40 @@ def post_result(record_id: int) -> bool:
     The delivery id names the outcome, so a repeat after a crash is a duplicate the platform
     ignores. On failure ``platform_notified_at`` stays empty and the sweeper tries again.
     """
-    from connectors.platform.errors import PlatformError
+    record = _untold(record_id)
+    return record is not None and _deliver_result(record, patient=True)
 
+
+def tell_platform(record_id: int) -> None:
+    """Right after an outcome commits, in the worker: one quick try without retry sleeps, so the
+    worker moves on at once; if the platform did not take it, the result task tries patiently."""
+    record = _untold(record_id)
+    if record is not None and not _deliver_result(record, patient=False):
+        enqueue_result(record.pk)
+
+
+def _untold(record_id: int) -> SyncRecord | None:
+    """The record, if it has a final outcome its tenant's platform has not been told of."""
     record = SyncRecord.objects.select_related("tenant").filter(pk=record_id).first()
     if record is None or record.platform_notified_at or not record.tenant.platform_url:
-        return False
+        return None
     if record.status not in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.BYPASSED):
-        return False
+        return None
+    return record
+
+
+def _deliver_result(record: SyncRecord, *, patient: bool) -> bool:
+    from connectors.platform.client import RetryPolicy
+    from connectors.platform.errors import PlatformError
+
     delivery_id = f"export-result-{record.pk}-{record.status}-{record.attempt_count}"
     client = connections.platform_client(record.tenant)
+    if not patient:
+        client.retry = RetryPolicy(max_attempts=1)
     try:
         client.deliver("export-results", [result_item(record)], delivery_id=delivery_id)
     except PlatformError:
-        logger.warning("record %s: telling the platform failed; the sweeper retries", record.pk, exc_info=True)
+        logger.warning("record %s: telling the platform failed; it is tried again later", record.pk, exc_info=True)
         return False
     finally:
         client.close()
@@ -570,7 +598,7 @@ def post_result(record_id: int) -> bool:
 
 def parents_of(record: SyncRecord) -> set[tuple[str, str]]:
     """The master records (object_type, mirror key) the document refers to."""
-    declaration = DOCUMENT_TYPES.get(record.object_type)
+    declaration = EXPORTS.get(record.object_type)
     if declaration is None:
         return set()
     company = company_of(record.payload, preflight.default_company(record.tenant))

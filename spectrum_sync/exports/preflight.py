@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -20,12 +19,13 @@ from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumError
 from mappings.completeness import missing_in
-from mappings.mappers import Mapped, Problem, company_of, key_of, spectrum_date
+from mappings.mappers import Mapped, Problem, company_of, spectrum_date
 from mappings.models import ProcessingDateRange, SpectrumModule
 from mappings.rules import Known, MappingNeed, MappingRules, load_rules
 from spectrum_sync import connections
+from spectrum_sync.catalogue import EXPORTS
+from spectrum_sync.catalogue.base import DatedColumns
 from spectrum_sync.exports import writer
-from spectrum_sync.exports.documents import DOCUMENT_TYPES
 from spectrum_sync.models import Direction, MirrorRecord, SyncRecord, SyncStatus, Tenant
 
 
@@ -85,64 +85,22 @@ def known_records(tenant: Tenant, wanted: set[tuple[str, str]]) -> set[tuple[str
     return found
 
 
-def _job_tax(tenant: Tenant, company: str, job: str) -> dict[str, str]:
-    """The job's sales tax code: the mirror's, else the one we exported the job with."""
-    key = key_of(company, job)
-    code = ""
-    mirror = MirrorRecord.objects.filter(tenant=tenant, object_type="job", key=key).values_list("data", flat=True)
-    for data in mirror:
-        code = str(data.get("tax_class_code") or data.get("sales_tax_code") or "")
-    if not code:
-        exported = (
-            SyncRecord.objects.filter(tenant=tenant, object_type="job", spectrum_key=key, status=SyncStatus.SUCCEEDED)
-            .order_by("-finished_at")
-            .values_list("payload", flat=True)[:1]
-        )
-        for payload in exported:
-            code = str(payload.get("tax_class_code") or "")
-    return {key: code} if code else {}
-
-
-def _tax_rates(tenant: Tenant, company: str, codes: set[str]) -> dict[str, Decimal]:
-    rates: dict[str, Decimal] = {}
-    keys = [key_of(company, c) for c in codes if c]
-    for key, data in MirrorRecord.objects.filter(
-        tenant=tenant, object_type="sales_tax", key__in=keys, deleted_at__isnull=True
-    ).values_list("key", "data"):
-        try:
-            if data.get("rate") not in (None, ""):
-                rates[key] = Decimal(str(data["rate"]))
-        except InvalidOperation:
-            continue
-    return rates
-
-
 def build_known(tenant: Tenant, object_type: str, document: Mapping[str, Any], rules: MappingRules) -> Known:
-    declaration = DOCUMENT_TYPES[object_type]
+    declaration = EXPORTS[object_type]
     company = company_of(document, default_company(tenant))
     probe = declaration.mapper(document, rules, Known(), company)
     wanted = {p.parent for p in probe.missing_parents if p.parent}
-    job_key = ""
-    if object_type == "job" and document.get("job_number"):
-        job_key = key_of(company, str(document["job_number"]).strip())
-        wanted.add(("job", job_key))
+    own = declaration.own_key(document, company) if declaration.own_key else None
+    if own is not None:
+        wanted.add(own)
     existing = known_records(tenant, wanted)
-    job_tax: dict[str, str] = {}
-    rates: dict[str, Decimal] = {}
-    if object_type == "ar_invoice":
-        if document.get("job_number"):
-            job_tax = _job_tax(tenant, company, str(document["job_number"]).strip())
-        codes = {str(document.get("tax_code") or "")} | set(job_tax.values())
-        default = rules.tax_defaults.get("ar_invoice")
-        if default:
-            codes.add(default.tax_code)
-        rates = _tax_rates(tenant, company, codes)
+    job_tax, rates = declaration.tax_facts(tenant, company, document, rules) if declaration.tax_facts else ({}, {})
     return Known(
         existing=frozenset(existing),
         job_tax=job_tax,
         tax_rates=rates,
         today=timezone.localdate(),
-        job_exists_in_spectrum=bool(job_key) and ("job", job_key) in existing,
+        job_exists_in_spectrum=own is not None and own in existing,
     )
 
 
@@ -157,14 +115,14 @@ def run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Prefli
     rules = load_rules(tenant)
     known = build_known(tenant, object_type, document, rules)
     company = default_company(tenant)
-    mapped = DOCUMENT_TYPES[object_type].mapper(document, rules, known, company)
+    mapped = EXPORTS[object_type].mapper(document, rules, known, company)
     mapped.problems.extend(date_range_problems(tenant, object_type, document, company))
     return Preflight(mapped=mapped, config_problems=configuration_problems(rules, object_type, company, mapped))
 
 
 def mapping_needs(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> list[MappingNeed]:
     """Every mapping row ``document`` needs that the tenant does not have (no mirror needed)."""
-    declaration = DOCUMENT_TYPES.get(object_type)
+    declaration = EXPORTS.get(object_type)
     if declaration is None:
         return []
     return declaration.mapper(document, load_rules(tenant), Known(), default_company(tenant)).mapping_needs
@@ -172,11 +130,11 @@ def mapping_needs(tenant: Tenant, object_type: str, document: Mapping[str, Any])
 
 # --- Spectrum's open date windows ------------------------------------------------------------------
 
-# The document dates each Spectrum module checks against its Processing Date Change range.
-DATED_COLUMNS: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
-    "ar_invoice": ("AR", (("Invoice_Date", ("invoice_date",)), ("GL_Date", ("gl_date", "invoice_date")))),
-    "po_receipt": ("PO", (("Receipt_Date", ("receipt_date",)),)),
-}
+
+def _dated(object_type: str) -> DatedColumns | None:
+    """The dates a type's Spectrum module checks (its catalogue entry); None for types it checks none of."""
+    declared = EXPORTS.get(object_type)
+    return declared.dated if declared else None
 
 
 def processing_range(tenant: Tenant, module: str, company: str) -> ProcessingDateRange | None:
@@ -187,14 +145,14 @@ def processing_range(tenant: Tenant, module: str, company: str) -> ProcessingDat
 
 def date_range_problems(tenant: Tenant, object_type: str, document: Mapping[str, Any], default: str) -> list[Problem]:
     """Dates Spectrum would refuse because they fall outside the module's open processing range."""
-    if object_type not in DATED_COLUMNS:
+    dated = _dated(object_type)
+    if dated is None:
         return []
-    module, columns = DATED_COLUMNS[object_type]
-    window = processing_range(tenant, module, company_of(document, default))
+    window = processing_range(tenant, dated.module, company_of(document, default))
     if window is None:
         return []
     problems = []
-    for column, keys in columns:
+    for column, keys in dated.columns:
         day = _document_date(document, keys)
         if day is not None and not window.minimum_date <= day <= window.maximum_date:
             problems.append(
@@ -268,9 +226,10 @@ def _client_problems(tenant: Tenant, mapped: Mapped) -> list[Any]:
 
 def _ranges_checked(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> list[str]:
     """In words, which open date window the dates were checked against (or that none is recorded)."""
-    if object_type not in DATED_COLUMNS:
+    dated = _dated(object_type)
+    if dated is None:
         return []
-    module = DATED_COLUMNS[object_type][0]
+    module = dated.module
     company = company_of(document, default_company(tenant))
     window = processing_range(tenant, module, company)
     if window is None:

@@ -16,6 +16,7 @@ from connectors.spectrum.errors import (
     SpectrumRejected,
 )
 from mappings.mappers import SpectrumCall
+from spectrum_sync.catalogue import rest_post_for
 from spectrum_sync.redaction import redact
 
 
@@ -71,14 +72,10 @@ def send(client: SpectrumWriter, call: SpectrumCall, *, guid: str) -> Answer:
     if not call.rest:
         result = client.put(call.service, {k: "" if v is None else str(v) for k, v in call.fields.items()}, guid=guid)
         return Answer(list(result.messages), redact(result.raw or ""))
-    company = str(call.fields.get("Company_Code", ""))
-    if call.service == "customer/invoice":
-        # docs/spectrum.md#customer-invoice-rest — POST /customer/invoice, {"arInvoices": [...]}.
-        return _rest_answer(call.service, client.post_customer_invoices(company, [call.fields]))
-    if call.service == "purchaseOrder/PackingList":
-        # docs/spectrum.md#packing-list-receipt-rest, one record per PO line.
-        return _rest_answer(call.service, client.post_po_receipts(company, list(call.fields["lines"])))
-    raise SpectrumConfigurationError(f"no REST service {call.service!r}", service=call.service)
+    post = rest_post_for(call.service)
+    if post is None:
+        raise SpectrumConfigurationError(f"no REST service {call.service!r}", service=call.service)
+    return _rest_answer(call.service, post(client, str(call.fields.get("Company_Code", "")), call.fields))
 
 
 def client_side_problems(client: SpectrumWriter, calls: list[SpectrumCall]) -> list[SpectrumMessage]:

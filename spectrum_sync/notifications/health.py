@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumError, SpectrumUnknownOutcome
+from spectrum_sync.catalogue import EXPORTS
 from spectrum_sync.connections import spectrum_client, spectrum_database
 from spectrum_sync.fields import mark_changed
 from spectrum_sync.models import Direction, PollSchedule, SpectrumConnection, SyncRecord, Tenant
@@ -35,7 +36,8 @@ HEALTH = "health"
 LATE_POLLS = "late_polls"  # its own escalation: a clear late-poll check must not close a connection alert
 
 # Which Data Exchange services each object needs. Reads: the Get services the web-service reader
-# calls (connectors/spectrum/client.py); writes: the services the mappers call (mappings/mappers.py).
+# calls (connectors/spectrum/client.py); writes: the services each export type's catalogue entry
+# declares (spectrum_sync/catalogue/).
 # Sections of docs/spectrum.md: #getcustomers, #getvendors, #getjob, #getjobmain, #getphase
 IMPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "customer": ("GetCustomers",),
@@ -46,17 +48,7 @@ IMPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "budget": ("GetPhase",),
     "job_cost": ("GetPhase",),
 }
-# Sections of docs/spectrum.md: #customer-invoice-rest, #addjob, #updatejob, #updatejob_udf, #addphase,
-# #packing-list-receipt-rest, #updatesubcontract, #updatesubcontractphases, #archangeorder,
-# #workorderheader
-EXPORT_SERVICES: dict[str, tuple[str, ...]] = {
-    "ar_invoice": ("customer/invoice",),
-    "job": ("AddJob", "UpdateJob", "UpdateJob_UDF", "AddPhase"),
-    "po_receipt": ("purchaseOrder/PackingList",),
-    "maintenance": ("WorkOrderHeader",),
-    "commitment": ("UpdateSubcontract", "UpdateSubcontractPhases"),
-    "change_order": ("ARChangeOrder",),
-}
+EXPORT_SERVICES: dict[str, tuple[str, ...]] = {name: t.services for name, t in EXPORTS.items()}
 
 
 def rotate_before() -> timedelta:
