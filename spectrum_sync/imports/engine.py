@@ -31,8 +31,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.platform.errors import PlatformError, PlatformRejected
-from connectors.spectrum.errors import SpectrumConfigurationError, SpectrumError
+from connectors.errors import Consequence
+from connectors.platform.errors import PlatformError
+from connectors.spectrum.errors import SpectrumError
 from connectors.spectrum.records import SpectrumRecord
 from mappings.rules import load_class_names
 from spectrum_sync import connections, enqueue
@@ -353,15 +354,15 @@ def other_company_notice(count: int, companies: list[str]) -> str:
 
 
 def describe_delivery_error(exc: PlatformError) -> str:
-    if isinstance(exc, PlatformRejected) and exc.status:
+    if exc.consequence is Consequence.REJECT:
         return redact(f"The platform refused the delivery (HTTP {exc.status}): {exc.body}")[:2000]
-    if isinstance(exc, PlatformRejected):
+    if exc.consequence is Consequence.CONFIGURATION:
         return redact(f"Delivery to the platform is not configured: {exc.message}")[:2000]
     return redact(f"The platform could not be reached or was busy: {exc.message}")[:2000]
 
 
 def describe_read_error(exc: SpectrumError, declaration: ImportDeclaration, source: str) -> str:
-    if isinstance(exc, SpectrumConfigurationError):
+    if exc.consequence is Consequence.CONFIGURATION:
         return redact(f"Reading {declaration.label} from Spectrum ({source}) is not set up: {exc}")
     kind = "could not be reached" if exc.retryable else "refused the request"
     return redact(f"Spectrum {kind} while reading {declaration.label} ({source}): {exc}")

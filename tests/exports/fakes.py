@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -142,7 +143,7 @@ class Wiring:
 @pytest.fixture
 def wired(monkeypatch: pytest.MonkeyPatch) -> Wiring:
     """Engine wired to the fakes; enqueued ids are collected instead of sent to the broker."""
-    from spectrum_sync import connections
+    from spectrum_sync import connections, enqueue
     from spectrum_sync.exports import engine
 
     wiring = Wiring(FakeSpectrum(), FakePlatform(), None, [])
@@ -150,4 +151,15 @@ def wired(monkeypatch: pytest.MonkeyPatch) -> Wiring:
     monkeypatch.setattr(connections, "spectrum_database", lambda tenant: wiring.database)
     monkeypatch.setattr(connections, "platform_client", lambda tenant: wiring.platform)
     monkeypatch.setattr(engine, "enqueue", lambda record_id, countdown=None: wiring.enqueued.append(record_id))
+    monkeypatch.setattr(enqueue, "send", partial(run_results_inline, enqueue.send))
     return wiring
+
+
+def run_results_inline(send: Any, name: str, *args: Any, **options: Any) -> Any:
+    """The result task runs at once, as a worker would (the engine tests start no worker)."""
+    from spectrum_sync.enqueue import EXPORT_RESULT
+    from spectrum_sync.exports import engine
+
+    if name == EXPORT_RESULT:
+        return engine.post_result(*args)
+    return send(name, *args, **options)
