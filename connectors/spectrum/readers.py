@@ -131,21 +131,29 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
+def _party(row: Row, company: str) -> dict[str, str]:
+    """The company, name, address and contact columns customers and vendors share."""
+    g = row.get
+    return {
+        "company_code": g("Company_Code", "") or company,
+        "name": g("Name", ""),
+        "address_1": g("Address_1", ""),
+        "address_2": g("Address_2", ""),
+        "city": g("City", ""),
+        "state": g("State", ""),
+        "zip_code": g("Zip_Code", ""),
+        "first_name": g("First_Name", ""),
+        "last_name": g("Last_Name", ""),
+        "phone_number": g("Phone_Number", ""),
+    }
+
+
 def _customer(row: Row, company: str) -> Customer:
     g = row.get
     return _record(
         Customer,
-        company_code=g("Company_Code", "") or company,
+        **_party(row, company),
         customer_code=g("Customer_Code", ""),
-        name=g("Name", ""),
-        address_1=g("Address_1", ""),
-        address_2=g("Address_2", ""),
-        city=g("City", ""),
-        state=g("State", ""),
-        zip_code=g("Zip_Code", ""),
-        first_name=g("First_Name", ""),
-        last_name=g("Last_Name", ""),
-        phone_number=g("Phone_Number", ""),
         email=g("Email1", ""),
         price_level_material=g("Price_Level_Material", ""),
         taxable_flag=g("Taxable_Flag", ""),
@@ -157,17 +165,8 @@ def _vendor(row: Row, company: str) -> Vendor:
     g = row.get
     return _record(
         Vendor,
-        company_code=g("Company_Code", "") or company,
+        **_party(row, company),
         vendor_code=g("Vendor_Code", ""),
-        name=g("Name", ""),
-        address_1=g("Address_1", ""),
-        address_2=g("Address_2", ""),
-        city=g("City", ""),
-        state=g("State", ""),
-        zip_code=g("Zip_Code", ""),
-        first_name=g("First_Name", ""),
-        last_name=g("Last_Name", ""),
-        phone_number=g("Phone_Number", ""),
         email=g("Email", ""),
         account_reference=g("Account_Reference", ""),
         payment_terms=g("Payment_Terms", ""),
