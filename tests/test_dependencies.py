@@ -87,3 +87,37 @@ def test_the_parser_notices_an_unhashed_pin(tmp_path: Path) -> None:
     lock.write_text("django==5.2.19 \\\n    --hash=sha256:abc\nrequests==2.34.2\n")
     pins = locked(lock)
     assert [name for name, (_, hashes) in pins.items() if hashes == 0] == ["requests"]
+
+
+def _ci_audit_step(tmp_path: Path, audit_exit: int) -> tuple[int, str]:
+    """Runs the audit lines of .ci/run with tools/audit.py replaced by a script exiting `audit_exit`."""
+    import subprocess
+
+    text = (ROOT / ".ci" / "run").read_text()
+    step = text.split("# audit-begin\n", 1)[1].split("# audit-end\n", 1)[0]
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.write_text(f"#!/bin/sh\nexit {audit_exit}\n")
+    fake.chmod(0o755)
+    (tmp_path / "Makefile").write_text("venv:\n\t@true\n")
+    script = "set -euo pipefail\n" + step + "echo reached-the-tests\n"
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    return done.returncode, done.stdout
+
+
+def test_ci_goes_on_with_a_warning_when_the_vulnerability_service_is_unreachable(tmp_path: Path) -> None:
+    code, out = _ci_audit_step(tmp_path, 3)
+    assert code == 0
+    assert "WARNING" in out and "reached-the-tests" in out
+
+
+def test_ci_stops_on_a_known_vulnerability(tmp_path: Path) -> None:
+    code, out = _ci_audit_step(tmp_path, 1)
+    assert code == 1
+    assert "reached-the-tests" not in out
+
+
+def test_ci_goes_on_quietly_after_a_clean_audit(tmp_path: Path) -> None:
+    code, out = _ci_audit_step(tmp_path, 0)
+    assert code == 0
+    assert "WARNING" not in out and "reached-the-tests" in out
