@@ -55,6 +55,19 @@ class Tenant(models.Model):
         bound_to=("platform_url",),
     )
     platform_signing_secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class TotalDifference(models.TextChoices):
+        HOLD = "hold", "Hold the document for an accountant"
+        SEND = "send", "Send it and warn"
+
+    total_difference = models.CharField(
+        "when Spectrum's total will differ",
+        max_length=4,
+        choices=TotalDifference.choices,
+        default=TotalDifference.HOLD,
+        help_text="Pre-flight computes what Spectrum will hold (the job's tax rate, for example). When that total "
+        "differs from the platform's, hold the document or send it with a warning.",
+    )
     # Inbound API key: only a hash is stored; the key is shown once when it is generated.
     api_key_prefix = models.CharField(max_length=12, blank=True, editable=False)
     api_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
@@ -133,6 +146,17 @@ class SpectrumConnection(models.Model):
     )
     read_source = models.CharField(max_length=20, choices=ReadSource.choices, default=ReadSource.WEB_SERVICES)
 
+    class VendorService(models.TextChoices):
+        REST = "rest", "REST Get Vendors (documented; active vendors)"
+        SOAP = "soap", "SOAP GetVendors (undocumented)"
+
+    vendor_service = models.CharField(
+        max_length=4,
+        choices=VendorService.choices,
+        default=VendorService.REST,
+        help_text="How vendors are read when they come from the web services. The SOAP service has no help page.",
+    )
+
     # Database (Info-Link read-only login over ODBC).
     db_enabled = models.BooleanField(
         default=False, help_text="Read GL, departments, tax, payments and PO bills from the Spectrum database."
@@ -149,6 +173,16 @@ class SpectrumConnection(models.Model):
     db_options = models.CharField(
         max_length=500, blank=True, help_text="Extra ODBC attributes, for example Encrypt=yes;TrustServerCertificate=no"
     )
+
+    # Info-Link schema discovery: per object type, the table and column names that resolved, and
+    # per-connection names for those that did not (docs/spectrum.md#info-link-schema).
+    schema_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Names for tables or columns discovery could not resolve, e.g. {"GL_MASTER": "GL_MASTER_MC"}.',
+    )
+    schema_report = models.JSONField(default=dict, blank=True, editable=False)
+    schema_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # What the last health check found.
     spectrum_version = models.CharField(max_length=100, blank=True)
@@ -226,6 +260,8 @@ class SyncStatus(models.TextChoices):
     HELD = "held", "Held"
     BYPASSED = "bypassed", "Bypassed"
     UNKNOWN = "unknown", "Outcome unknown"
+    # Spectrum accepted the export; we are reading it back to compare what it holds.
+    CONFIRMING = "confirming", "Confirming in Spectrum"
     # Import failures only: a later delivery of the same record went through, or a person dismissed it.
     SUPERSEDED = "superseded", "Superseded by a later delivery"
     DISMISSED = "dismissed", "Dismissed"
@@ -235,9 +271,20 @@ class SyncStatus(models.TextChoices):
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     SyncStatus.PENDING: frozenset({SyncStatus.SENDING, SyncStatus.HELD, SyncStatus.BYPASSED, SyncStatus.FAILED}),
     SyncStatus.SENDING: frozenset(
-        {SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN, SyncStatus.PENDING}
+        {
+            SyncStatus.SUCCEEDED,
+            SyncStatus.CONFIRMING,
+            SyncStatus.FAILED,
+            SyncStatus.HELD,
+            SyncStatus.UNKNOWN,
+            SyncStatus.PENDING,
+        }
     ),
-    SyncStatus.UNKNOWN: frozenset({SyncStatus.SENDING, SyncStatus.SUCCEEDED, SyncStatus.PENDING, SyncStatus.FAILED}),
+    SyncStatus.UNKNOWN: frozenset(
+        {SyncStatus.SENDING, SyncStatus.SUCCEEDED, SyncStatus.CONFIRMING, SyncStatus.PENDING, SyncStatus.FAILED}
+    ),
+    # Read back: equal → succeeded; different or never found → failed (a person decides).
+    SyncStatus.CONFIRMING: frozenset({SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.BYPASSED}),
     SyncStatus.FAILED: frozenset(
         {SyncStatus.PENDING, SyncStatus.BYPASSED, SyncStatus.SUPERSEDED, SyncStatus.DISMISSED}
     ),
@@ -247,6 +294,16 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     SyncStatus.SUPERSEDED: frozenset(),
     SyncStatus.DISMISSED: frozenset(),
 }
+
+
+class Verification(models.TextChoices):
+    """What reading an export back from Spectrum showed (docs/architecture.md#read-back)."""
+
+    NONE = "", "Not read back yet"
+    CONFIRMED = "confirmed", "Confirmed: Spectrum holds what was sent"
+    UNVERIFIED = "unverified", "Accepted by Spectrum, not verified"
+    MISMATCH = "mismatch", "Spectrum holds something else"
+    NOT_FOUND = "not_found", "Accepted, but not found in Spectrum"
 
 
 class SyncRecord(models.Model):
@@ -272,6 +329,15 @@ class SyncRecord(models.Model):
     error_message = models.TextField(blank=True)
     error_column = models.CharField(max_length=100, blank=True)
     held_reason = models.TextField(blank=True)
+
+    # Read-back (exports): what Spectrum holds after it accepted the document, and how it compared.
+    verification = models.CharField(max_length=12, choices=Verification.choices, blank=True, default="")
+    readback = models.JSONField(
+        default=dict, blank=True, help_text="What Spectrum holds: number, dates, line count, amounts and tax."
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # Confirming gives up at this time and flags the record.
+    confirm_until = models.DateTimeField(null=True, blank=True)
 
     # Work bookkeeping.
     attempt_count = models.PositiveIntegerField(default=0)
@@ -310,7 +376,7 @@ class SyncRecord(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="syncrec_due",
-                condition=Q(status__in=["pending", "unknown"]),
+                condition=Q(status__in=["pending", "unknown", "confirming"]),
             ),
             models.Index(fields=["lease_expires_at"], name="syncrec_leased", condition=Q(status="sending")),
         ]
@@ -575,3 +641,29 @@ class BeatHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} last ticked at {self.last_tick_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReconciliationReport(models.Model):
+    """One comparison of what we exported (and mirrored) with what Spectrum holds, for a period."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="reconciliations")
+    company_code = models.CharField(max_length=3)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Counts and totals per document type on each side; per object type for the mirror.
+    summary = models.JSONField(default=dict, blank=True)
+    # Documents on one side only, or whose totals differ.
+    differences = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="Why the report could not be made, when it could not.")
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "-created_at"]
+        indexes = [models.Index(fields=["tenant", "company_code", "-period_start"], name="recon_tenant_period")]
+
+    def __str__(self) -> str:
+        return f"Reconciliation of {self.tenant} {self.company_code} {self.period_start:%Y-%m}"
