@@ -88,9 +88,15 @@ def spectrum_client(tenant: Tenant) -> SpectrumClient:
 
 def spectrum_database(tenant: Tenant) -> SpectrumDatabase | None:
     from connectors.spectrum.database import SpectrumDatabase
+    from connectors.spectrum.schema import Schema
 
-    config = db_config(tenant.connection)
-    return SpectrumDatabase(config) if config else None
+    connection = tenant.connection
+    config = db_config(connection)
+    if config is None:
+        return None
+    # The names the last schema discovery resolved (docs/spectrum.md#info-link-schema); ours before any.
+    report = connection.schema_report if isinstance(connection.schema_report, dict) else {}
+    return SpectrumDatabase(config, schema=Schema.from_json(report.get("schema")))
 
 
 def platform_client(tenant: Tenant) -> PlatformClient:

@@ -28,6 +28,8 @@ Handle API (stable; the IMPORTS and EXPORTS tests rely on it):
   (driver "PostgreSQL Unicode" as registered in /etc/odbcinst.ini)
 - ``.seed_rows`` — what was seeded: ``{table: [row dicts]}`` (plain, unpadded values) from
   ``seed.build("demo")``, for expectations
+- ``.naming`` — ``"ours"``, or ``"public"`` from ``make_spectrum_db(naming="public")``: the tables public
+  schema listings name differently are created under those names (docs/spectrum.md#info-link-schema)
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class SpectrumDB:
     store: Store
     odbc_config: DatabaseConfig
     seed_rows: dict[str, list[dict[str, Any]]]
+    naming: str = "ours"
 
 
 def _server() -> tuple[str, int, str]:
@@ -89,13 +92,13 @@ def _drop(name: str) -> None:
 _template_ready: list[str] = []
 
 
-def _template() -> str:
-    """The seeded template database, built once per process (dropped when the process exits)."""
-    name = _base_name() + "_tpl"
-    if not _template_ready:
+def _template(naming: str = "ours") -> str:
+    """The seeded template database of a naming, built once per process (dropped when the process exits)."""
+    name = _base_name() + ("_tpl" if naming == "ours" else f"_tpl_{naming}")
+    if name not in _template_ready:
         _drop(name)
         _admin(f'CREATE DATABASE "{name}"')
-        with Store.open(_url(name)) as store:
+        with Store.open(_url(name), naming=naming) as store:
             store.create_schema()
             seed(store, "demo")
         _template_ready.append(name)
@@ -103,16 +106,17 @@ def _template() -> str:
     return name
 
 
-def make_spectrum_db(name: str | None = None) -> SpectrumDB:
+def make_spectrum_db(name: str | None = None, naming: str = "ours") -> SpectrumDB:
     """A fresh copy of the seeded store (also usable outside pytest, e.g. from a benchmark)."""
-    template = _template()
+    template = _template(naming)
     name = name or _base_name()
     _drop(name)
     _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     host, port, user = _server()
     url = _url(name)
     config = DatabaseConfig(driver=ODBC_DRIVER, host=host, port=port, database=name, user=user, tenant="test")
-    return SpectrumDB(url=url, name=name, store=Store.open(url), odbc_config=config, seed_rows=build("demo"))
+    store = Store.open(url, naming=naming)
+    return SpectrumDB(url=url, name=name, store=store, odbc_config=config, seed_rows=build("demo"), naming=naming)
 
 
 @pytest.fixture

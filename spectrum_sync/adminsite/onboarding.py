@@ -27,6 +27,7 @@ from spectrum_sync.models import (
     SyncStatus,
     Tenant,
 )
+from spectrum_sync.notifications import schema_check
 from spectrum_sync.notifications.health import check_connection
 
 DONE, TODO, PROBLEM = "done", "todo", "problem"
@@ -41,6 +42,7 @@ class Step:
     link: str = ""
     link_label: str = ""
     action: str = ""  # button label; empty when the step is done on another screen
+    items: tuple[str, ...] = ()  # one line each under the detail
 
 
 def _connection(tenant: Tenant) -> SpectrumConnection | None:
@@ -73,9 +75,11 @@ def _rows_in_app(app_label: str, tenant: Tenant, name_part: str = "") -> int | N
 def steps(tenant: Tenant) -> list[Step]:
     connection = _connection(tenant)
     change_url = _url("admin:spectrum_sync_tenant_change", tenant.pk)
+    schema = [_schema_step(connection, change_url)] if connection is not None and connection.db_enabled else []
     return [
         _connection_step(connection, change_url),
         _test_step(connection),
+        *schema,
         _reference_step(tenant),
         _app_step(
             "mappings",
@@ -135,6 +139,25 @@ def _test_step(connection: SpectrumConnection | None) -> Step:
     if missing:
         reason = f"Spectrum {version}. The Authorization ID lacks: {', '.join(missing)}. {reason}"
     return Step("test", "Test connection", PROBLEM, reason, action="Test again")
+
+
+def _schema_step(connection: SpectrumConnection, change_url: str) -> Step:
+    """Per object type read from the database: "ready", or which table or column is missing
+    (docs/spectrum.md#info-link-schema). The connection test finds out; overrides are on the connection."""
+    title = "Spectrum database tables"
+    rows = schema_check.summary(connection)
+    if connection.schema_checked_at is None or not rows:
+        return Step("schema", title, TODO, "Not checked yet: the connection test looks for every table and column.")
+    items = tuple(f"{name}: {detail}" for name, _, detail in rows)
+    missing = [name for name, ready, _ in rows if not ready]
+    checked = f"Checked {connection.schema_checked_at:%Y-%m-%d %H:%M} UTC."
+    if not missing:
+        return Step("schema", title, DONE, f"{checked} Every object type is ready.", items=items)
+    detail = (
+        f"{checked} Not ready: {', '.join(missing)}. Their polls stay off until the names are found: ask for "
+        "Info-Link access to the table, or enter the name this Spectrum uses in the connection's schema overrides."
+    )
+    return Step("schema", title, PROBLEM, detail, change_url, "Edit overrides", "Test again", items)
 
 
 def _reference_step(tenant: Tenant) -> Step:
@@ -209,7 +232,7 @@ def _enable_step(tenant: Tenant) -> Step:
 
 def perform(tenant: Tenant, step: str, user: Any) -> tuple[str, bool]:
     """Do ``step``'s action; returns the message to show and whether it went well."""
-    if step == "test":
+    if step in ("test", "schema"):
         return _test_connection(tenant)
     if step == "reference":
         return _sync_now(tenant)

@@ -22,10 +22,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumError, SpectrumUnknownOutcome
+from connectors.spectrum.tables import OBJECT_TYPES
 from spectrum_sync.catalogue import EXPORTS
 from spectrum_sync.connections import spectrum_client, spectrum_database
 from spectrum_sync.fields import mark_changed
 from spectrum_sync.models import Direction, PollSchedule, SpectrumConnection, SyncRecord, Tenant
+from spectrum_sync.notifications import schema_check
 from spectrum_sync.notifications.api import create_delivery, enqueue_delivery, failure_recipients
 from spectrum_sync.notifications.models import EmailDelivery, Escalation, NotificationRule
 from spectrum_sync.redaction import redact
@@ -328,13 +330,32 @@ def check_tables(tenant: Tenant, connection: SpectrumConnection, database: Any, 
     """Can the Info-Link login read each table the tenant's polls read? (A login without SELECT on
     one table passes the login test and fails only at the next poll.)"""
     check_access = getattr(database, "check_access", None)
-    object_types = database_object_types(tenant, connection)
+    object_types = database_object_types(tenant, connection)  # before discovery switches any off
+    check_schema(tenant, connection, database, report)
     if check_access is None or not object_types:
         return
     refused = {t: message for t, message in check_access(object_types).items() if message}
     report.database["tables"] = {t: refused.get(t, "") for t in object_types}
     for object_type, message in sorted(refused.items()):
         report.problems.append(f"The database login cannot read {object_type} records: {redact(message)}")
+
+
+def check_schema(tenant: Tenant, connection: SpectrumConnection, database: Any, report: HealthReport) -> None:
+    """Schema discovery (docs/spectrum.md#info-link-schema) for every object type the tenant would read
+    from the database: polls whose tables or columns are missing are switched off, and on again once found."""
+    if getattr(database, "catalog", None) is None:
+        return
+    everything = connection.read_source == SpectrumConnection.ReadSource.DATABASE
+    object_types = [t for t in OBJECT_TYPES if everything or t not in IMPORT_SERVICES]
+    try:
+        outcome = schema_check.run(tenant, connection, database, object_types)
+    except SpectrumError as exc:
+        report.problems.append(f"Reading the Spectrum database's list of tables failed: {redact(str(exc))}")
+        return
+    report.database["schema"] = {t: r.ready for t, r in outcome.report.objects.items()}
+    report.database["switched_off"] = outcome.still_off
+    report.problems.extend(schema_check.problems(outcome))
+    report.notes.extend(schema_check.notes(outcome))
 
 
 def poll_grace(interval_minutes: int) -> timedelta:

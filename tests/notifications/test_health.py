@@ -67,7 +67,7 @@ def test_authorization_id_lacking_a_needed_service_is_caught_and_emailed(
     report = check_connection(tenant)
 
     assert not report.ok
-    assert report.missing_services == ["AddJob", "UpdateJob", "UpdateJob_UDF"]
+    assert report.missing_services == ["AddJob", "UpdateJob", "UpdateJob_UDF", "UpdatePhase_UDF"]
     assert report.services["GetCustomers"] and report.services["customer/invoice"]
     assert any("not authorized for the AddJob web service" in p for p in report.problems)
     # Services it lacks but does not use are worth a note, not an alarm.
@@ -75,13 +75,18 @@ def test_authorization_id_lacking_a_needed_service_is_caught_and_emailed(
     assert not any("GetVendors" in p for p in report.problems)
     connection = SpectrumConnection.objects.get(tenant=tenant)
     assert connection.last_health_ok is False
-    assert connection.last_health_detail["missing_services"] == ["AddJob", "UpdateJob", "UpdateJob_UDF"]
+    assert connection.last_health_detail["missing_services"] == [
+        "AddJob",
+        "UpdateJob",
+        "UpdateJob_UDF",
+        "UpdatePhase_UDF",
+    ]
 
     for pk in EmailDelivery.objects.filter(status="pending").values_list("pk", flat=True):
         emails.send_delivery(pk)
     [mail] = smtp_server.messages
     assert mail.rcpt_tos == ["impl@acme.test"]
-    assert mail.subject == "[Spectrum Sync] Acme Mechanical: connection check found 3 problems"
+    assert mail.subject == "[Spectrum Sync] Acme Mechanical: connection check found 4 problems"
     assert "not authorized for the UpdateJob web service" in mail.text
     assert "Authorized Web Services" in mail.text
 

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.spectrum.simulator.store import Store
+from connectors.spectrum.simulator.store import NAMINGS, Store
 
 COMPANIES = ("DC1", "DC2")
 BASE_DATE = date(2026, 1, 15)  # fixed so seeds are reproducible
@@ -872,8 +872,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("url", help="sqlite:///path or postgresql://...")
     parser.add_argument("--profile", default="demo", choices=("demo", "large"))
     parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument(
+        "--naming", choices=NAMINGS, default=None, help="table names (docs/spectrum.md#info-link-schema)"
+    )
     args = parser.parse_args(argv)
-    with Store.open(args.url) as store:
+    with Store.open(args.url, naming=args.naming) as store:
         existing = store.query(_EXISTS_SQL[store.dialect])
         if int(existing[0]["n"]) == 0:
             store.create_schema()
