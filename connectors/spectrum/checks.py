@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectors.spectrum import layouts
+from connectors.spectrum import layouts, rules
 from connectors.spectrum.errors import (
     SpectrumAuthorizationError,
     SpectrumBadReply,
@@ -47,7 +47,7 @@ class Checks:
     def test_connection(self, company: str) -> ConnectionTest:
         """WSTestConnection, reading the server's version; then, if ``company`` is given, whether
         the Authorization ID may read that company."""
-        # docs/spectrum.md#wstestconnection
+        # docs/spectrum.md#wstestconnection: Authorization_ID and Version, no GUID (Puts.put_once leaves it out)
         try:
             messages = self.puts.call_put_like(layouts.WS_TEST_CONNECTION, {"Version": CLIENT_VERSION}, guid="")
             version = CLIENT_VERSION
@@ -55,6 +55,9 @@ class Checks:
             if server_version and _failed(messages):
                 # The server told us its version: announce that one (the page says it is "validated").
                 version = server_version
+                malformed = rules.record_problems("WSTestConnection", {"Version": version})
+                if malformed:  # a version we could not send in the page's n.n format
+                    raise SpectrumRejected(malformed, service="WSTestConnection", client_side=True)
                 messages = self.puts.call_put_like(layouts.WS_TEST_CONNECTION, {"Version": version}, guid="")
             raise_for_put_messages("WSTestConnection", messages, raw="")
         except SpectrumError as exc:

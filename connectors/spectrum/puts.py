@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 
 from connectors.replies import reply_text
-from connectors.spectrum import layouts
+from connectors.spectrum import layouts, rules
 from connectors.spectrum.errors import (
     GUID_TIMEOUT_TEXT,
     PutResult,
@@ -42,7 +42,8 @@ class Puts:
         layout = layouts.layout_for(service)
         if layout.kind != "put":
             raise SpectrumConfigurationError(f"{service} is not a Put service", service=service)
-        problems = layouts.validate(layout, fields)
+        # The layout, then the record rules of the service's page (docs/spectrum.md#rules-by-page).
+        problems = layouts.validate(layout, fields) + rules.record_problems(service, fields)
         if problems:
             raise SpectrumRejected(problems, service=service, client_side=True)
         batch_guid = guid or new_batch_guid()
@@ -56,7 +57,7 @@ class Puts:
 
     def put_once(self, layout: Layout, fields: Mapping[str, str], guid: str) -> tuple[list[SpectrumMessage], str]:
         # The layout's section of docs/spectrum.md; Put reply shape docs/spectrum.md#replies-and-codes
-        envelope = build_envelope(layout.name, self.transport.elements(layout, fields, guid))
+        envelope = build_envelope(layout.method_name, put_elements(self.transport, layout, fields, guid))
         resp = self.transport.send(layout.name, "POST", f"/ws/{layout.name}", data=envelope, put=True)
         raw = self.transport.redacted(reply_text(resp.content))
         try:
@@ -76,6 +77,14 @@ class Puts:
     def call_put_like(self, layout: Layout, fields: Mapping[str, str], guid: str) -> list[SpectrumMessage]:
         messages, _raw = self.put_once(layout, fields, guid)
         return messages
+
+
+def put_elements(transport: Transport, layout: Layout, fields: Mapping[str, str], guid: str) -> list[tuple[str, str]]:
+    elements = transport.elements(layout, fields, guid)
+    if layout.kind == "test":
+        # WSTestConnection takes Authorization_ID and Version, no GUID (docs/spectrum.md#wstestconnection).
+        return [(name, value) for name, value in elements if name != "GUID"]
+    return elements
 
 
 def raise_for_put_messages(service: str, messages: list[SpectrumMessage], raw: str) -> None:

@@ -2,7 +2,8 @@
 
 Spectrum's selection syntax on Get parameters: a literal is an exact match, ``A,B`` a list, ``A/Z``
 a range, ``L*`` a prefix, ``?`` one character, ``#X`` everything but X, ``ALL`` or ``*`` everything.
-The "contains" and combination forms are not documented on the help pages we read and are not implemented.
+Forms combine in a list (docs/spectrum.md#superselect); the "contains" form is not implemented. The
+form and length of each parameter are checked before (``rules.selection_problems``, run by the server).
 Values are compared trimmed and case-insensitively; ranges of numbers compare as numbers.
 """
 
