@@ -24,6 +24,7 @@ from mappings.models import (
     TaxCodeDefault,
     UDFMapping,
 )
+from mappings.services import SERVICES_OF, no_udf_reason
 from spectrum_sync.adminsite.history import TenantFilter
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import tenants_for
@@ -166,8 +167,20 @@ class TaxCodeDefaultAdmin(ReleasesHeldRecords, MirrorChoicesAdmin):
     mirror_fields = {"tax_code": ((ObjectType.SALES_TAX, ObjectType.PURCHASE_TAX), "tax_code")}
 
 
+def udf_help() -> str:
+    """Which document types send UDFs to Spectrum, through which services, and which cannot."""
+    labels = dict(DocumentType.choices)
+    sent = "; ".join(
+        f"{labels[t]}: UDF{min(udf_slots(t))}–UDF{max(udf_slots(t))} through {', '.join(SERVICES_OF[t])}"
+        for t in udf_document_types()
+    )
+    unsent = " ".join(no_udf_reason(t) for t in SERVICES_OF if not udf_slots(t))
+    return f"Sent to Spectrum — {sent}. {unsent} A mapping for those is refused."
+
+
 class UDFMappingForm(forms.ModelForm):
-    """Only the document types and UDF numbers Spectrum's services take (the model's clean refuses others)."""
+    """Every document type is listed; one whose Spectrum services take no UDFs is refused with the
+    reason (docs/spectrum.md#udf-services), and the UDF numbers are checked by the model."""
 
     class Meta:
         model = UDFMapping
@@ -175,12 +188,15 @@ class UDFMappingForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        accepted = set(udf_document_types())
-        current = getattr(self.instance, "document_type", "")
         field = cast(forms.ChoiceField, self.fields["document_type"])
-        field.choices = [(v, label) for v, label in DocumentType.choices if v in accepted or (v and v == current)]
-        slots = ", ".join(f"{t}: UDF{min(udf_slots(t))}–UDF{max(udf_slots(t))}" for t in sorted(accepted))
-        field.help_text = f"Only document types whose Spectrum services have UDF fields ({slots})."
+        field.help_text = udf_help()
+
+    def clean_document_type(self) -> str:
+        document_type = str(self.cleaned_data.get("document_type") or "")
+        reason = no_udf_reason(document_type) if document_type else ""
+        if reason:
+            raise forms.ValidationError(f"{reason} Send this value another way, or leave it in the platform.")
+        return document_type
 
 
 class UDFMappingAdmin(ReleasesHeldRecords):

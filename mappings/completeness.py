@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mappings.rules import MappingRules, load_rules
-from mappings.services import SERVICES_OF, udf_slots
+from mappings.services import SERVICES_OF, no_udf_reason, udf_slots
 
 if TYPE_CHECKING:
     from spectrum_sync.models import Tenant
@@ -28,10 +28,7 @@ def missing_in(rules: MappingRules, document_type: str) -> list[str]:
     if not wrong:
         return []
     if not slots:
-        return [
-            "UDF mapping: Spectrum's services for this document type have no UDF fields; "
-            "remove its UDF mappings (only jobs carry UDFs)"
-        ]
+        return [f"UDF mapping: {no_udf_reason(document_type)} Remove its UDF mappings."]
     return [f"UDF mapping: Spectrum's services for this document type have no UDF{', UDF'.join(map(str, wrong))}"]
 
 

@@ -52,6 +52,13 @@ class Layout:
     returns: tuple[str, ...] = ()
     detail: tuple[Field, ...] = ()
     key: tuple[str, ...] = ()  # natural key of what a Put writes (simulator counters, lookups)
+    # The web method, where the help page names it other than the WSDL (``name``); "" = the same.
+    method: str = ""
+
+    @property
+    def method_name(self) -> str:
+        """The SOAP body's method element (the page's "Method:"); the request goes to ``/ws/<name>``."""
+        return self.method or self.name
 
     @property
     def wrapper(self) -> str:
@@ -271,6 +278,12 @@ GET_JOB_MAIN = Layout(
         "Longitude",
         "Legal_Desc",
         "Cost_Center",
+        # placeholders the page lists before the error fields (docs/spectrum.md#getjobmain)
+        "Field_1",
+        "Field_2",
+        "Field_3",
+        "Field_4",
+        "Field_5",
         *ERROR_RETURNS,
     ),
 )
@@ -364,6 +377,8 @@ _JOB_TAIL = (
     T("Status_Code", 1, allowed=("A", "I", "C")),
 )
 _PRICE_METHODS = ("F", "T", "C", "U")
+# UpdateJob spells the third work tax code in full, unlike AddJob (docs/spectrum.md#updatejob).
+_UPDATE_JOB_DATES = tuple(T("Work_Local_Tax_Code", 10) if f.name == "Work_Local_Tax_Cod" else f for f in _JOB_DATES)
 
 ADD_JOB = Layout(
     "AddJob",
@@ -393,7 +408,7 @@ UPDATE_JOB = Layout(
         YN("Taxable_Flag"),
         *_JOB_MIDDLE,
         T("Price_Method_Code", 1, allowed=_PRICE_METHODS),
-        *_JOB_DATES,
+        *_UPDATE_JOB_DATES,
         *_JOB_TAIL,
         T("Owner_Name", 50),
         T("Comment", 125),
@@ -703,6 +718,56 @@ UPDATE_CUSTOMER_UDF = Layout(
     key=("Company_Code", "Customer_Code"),
 )
 
+# The UDF-only services of the records our exports write (docs/spectrum.md#udf-services): the record
+# must exist; blank UDFs are left unchanged. Company_Code is "Req YES" on the phase and work-order pages.
+UPDATE_PHASE_UDF = Layout(
+    "UpdatePhase_UDF",
+    "put",
+    (
+        T("Company_Code", 3, required=True),
+        T("Job_Number", 10, required=True),
+        T("Phase_Code", 20, required=True),
+        T("Cost_Type", 3, required=True),
+        *UDFS(),
+    ),
+    reference="docs/spectrum.md#updatephase_udf",
+    key=("Company_Code", "Job_Number", "Phase_Code", "Cost_Type"),
+)
+
+# No help page for it was found in this check's page store; its key follows the other subcontract
+# services (docs/spectrum.md#updatesubcontract_udf).
+UPDATE_SUBCONTRACT_UDF = Layout(
+    "UpdateSubcontract_UDF",
+    "put",
+    (
+        T("Company_Code", 3),
+        T("Vendor_Code", 10, required=True),
+        T("Subcontract_Number", 10, required=True),
+        *UDFS(),
+    ),
+    reference="docs/spectrum.md#updatesubcontract_udf",
+    key=("Company_Code", "Vendor_Code", "Subcontract_Number"),
+)
+
+# The WSDL is spelled "UpdateWokOrderHeader_UDF.jws" on the help page (its method:
+# UpdateWorkOrderHeader_UDF); the service is addressed by the WSDL's name (docs/spectrum.md#updatewokorderheader_udf).
+UPDATE_WORK_ORDER_HEADER_UDF = Layout(
+    "UpdateWokOrderHeader_UDF",
+    "put",
+    (T("Company_Code", 3, required=True), T("WO_Number", 10, required=True), *UDFS()),
+    reference="docs/spectrum.md#updatewokorderheader_udf",
+    key=("Company_Code", "WO_Number"),
+    method="UpdateWorkOrderHeader_UDF",
+)
+
+UPDATE_SERVICE_CONTRACT_UDF = Layout(
+    "UpdateServiceContract_UDF",
+    "put",
+    (T("Company_Code", 3), T("Site_ID", 10, required=True), T("Contract_Number", 10, required=True), *UDFS()),
+    reference="docs/spectrum.md#updateservicecontract_udf",
+    key=("Company_Code", "Site_ID", "Contract_Number"),
+)
+
 # ----------------------------------------------------------------------------------------------
 # REST (JSON) services: header fields + detail fields
 
@@ -745,8 +810,10 @@ PURCHASE_ORDERS = Layout(
         T("Vendor_Code", 10, required=True),
         T("Warehouse_Code", 10),
         T("Job_Number", 10),
-        T("VAT_Code", 10),
+        T("WO_Number", 10),  # the page's sample spells these four so (docs/spectrum.md#purchase-orders-rest)
+        T("Vat_Code", 10),
         T("Status_Flag", 1, allowed=("P", "O", "C")),
+        YN("Create_Revision"),
         T("Cost_Center", 10),
         T("Remarks", 29),
         T("Special_Instructions", 29),
@@ -776,6 +843,8 @@ PURCHASE_ORDERS = Layout(
         D("PO_Delivery_Date"),
         T("PO_Method", 1, allowed=("1", "2")),
         T("PO_Type", 1, allowed=("U", "L")),
+        T("Bank_Account_Code", 10),
+        T("Card_Number", 20),
         T("Comment", 250),
     ),
     detail=(
@@ -792,6 +861,16 @@ PURCHASE_ORDERS = Layout(
         T("Tax_Code", 15),
         D("Delivery_Date"),
         T("Message", 250),
+        T("Warehouse", 10),
+        # reserved: blank only (connectors/spectrum/rules.py, docs/spectrum.md#purchase-orders-rest)
+        T("Equipment_Code", 10),
+        T("Equipment_Category", 10),
+        T("PM_Work_Order", 10),
+        T("WO_Number", 10),
+        T("System_ID", 8),
+        T("Component_Number", 10),
+        N("WO_Item_Price", 14),
+        T("SC_Contract", 10),
         T("Cost_Center", 10),
     ),
     reference="docs/spectrum.md#purchase-orders-rest",
@@ -861,6 +940,50 @@ PACKING_LIST_RECEIPT = Layout(
     key=("Company_Code", "PO_Number", "Receipt_Number", "PO_Line_Number"),
 )
 
+# Service Contract Visit with Equipment Task: REST POST /serviceContract/Visit, body
+# {"serviceContractVisits": [...]}, each visit with its optional "Visit_Tasks"
+# (docs/spectrum.md#service-contract-visit-rest). The page's field table was not captured: the names
+# are its sample's; Site_ID 10 (the site pages), Equipment 8 and Task 15 (Add Work Order Site
+# Equipment, Add Work Order Task), notes 1000 (the notes services); the other lengths are ours.
+SERVICE_CONTRACT_VISIT = Layout(
+    "serviceContract/Visit",
+    "rest",
+    (
+        T("Company_Code", 3),
+        T("Site_ID", 10, required=True),
+        T("Contract_Number", 10, required=True),
+        D("Visit_Date", required=True),
+        T("Work_Summary", 250),
+        N("Budget_Hours", 8),
+        N("Budget_Cost", 13),
+        T("Preupdate_Alert", 250),
+        T("SC_Visit_Notes", 1000),
+    ),
+    detail=(
+        T("Equipment", 8),
+        T("Task", 15),
+        N("Task_Unit_Price", 13),
+        N("Quantity", 3),
+        T("SC_Equip_Task_Notes", 1000),
+    ),
+    reference="docs/spectrum.md#service-contract-visit-rest",
+    # A visit with the same header fields is the same visit (more equipment added to it).
+    key=("Company_Code", "Site_ID", "Contract_Number", "Visit_Date", "Work_Summary", "Budget_Hours", "Budget_Cost"),
+)
+
+# REST Get Vendors' parameters (docs/spectrum.md#get-vendors-rest), sent as query parameters; the
+# credentials travel in the Authorization header, the company in the path.
+GET_VENDORS_REST_PARAMS = (
+    T("Authorization_ID", 20),
+    GUID,
+    T("pCompany_Code", 3),
+    T("pType", 6),
+    T("pCity", 25),
+    T("pState", 2),
+    T("pName", 30),
+    T("pCostCenter", 3),
+)
+
 SOAP_SERVICES: dict[str, Layout] = {
     layout.name: layout
     for layout in (
@@ -883,11 +1006,24 @@ SOAP_SERVICES: dict[str, Layout] = {
         WORK_ORDER_HEADER,
         UPDATE_SERVICE_CONTRACT,
         UPDATE_CUSTOMER_UDF,
+        UPDATE_PHASE_UDF,
+        UPDATE_SUBCONTRACT_UDF,
+        UPDATE_WORK_ORDER_HEADER_UDF,
+        UPDATE_SERVICE_CONTRACT_UDF,
     )
 }
 REST_SERVICES: dict[str, Layout] = {
-    layout.name: layout for layout in (CUSTOMER_INVOICE, PURCHASE_ORDERS, VENDOR_INVOICE, PACKING_LIST_RECEIPT)
+    layout.name: layout
+    for layout in (CUSTOMER_INVOICE, PURCHASE_ORDERS, VENDOR_INVOICE, PACKING_LIST_RECEIPT, SERVICE_CONTRACT_VISIT)
 }
+
+
+def soap_service(name: str) -> Layout | None:
+    """The SOAP layout addressed as ``name``: its WSDL name, or its method where the two differ."""
+    found = SOAP_SERVICES.get(name)
+    if found is None:
+        found = next((layout for layout in SOAP_SERVICES.values() if layout.method == name), None)
+    return found
 
 
 def layout_for(service: str) -> Layout:

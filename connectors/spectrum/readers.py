@@ -78,7 +78,7 @@ _ALL_STATUSES = ("", "C")
 QUERIES: dict[str, ServiceQuery] = {
     # docs/spectrum.md#getcustomers; pStatus "ALL" so inactive customers show as changes, not deletions
     "customer": ServiceQuery(layouts.GET_CUSTOMERS, lambda r, c, _: _customer(r, c), {"pStatus": "ALL"}),
-    # docs/spectrum.md#getvendors (SOAP)
+    # docs/spectrum.md#getvendors (SOAP): only when the connection chose it; the default is REST Get Vendors
     "vendor": ServiceQuery(layouts.GET_VENDORS, lambda r, c, _: _vendor(r, c)),
     # docs/spectrum.md#getjob, with Original_Contract from GetJobMain
     "job": ServiceQuery(
@@ -259,5 +259,5 @@ def _job_cost(row: Row, company: str) -> JobCost:
 def parse_customers(chunks: Iterable[bytes]) -> Iterator[Customer]:
     """The GetCustomers parser on its own (for the benchmark and tests): bytes in, records out."""
     for row in iter_rows(chunks):
-        if not row.get("Error_Code"):
+        if not any(k.lower() == "error_code" and v for k, v in row.items()):
             yield _customer(row, row.get("Company_Code", ""))

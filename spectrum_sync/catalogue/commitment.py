@@ -1,4 +1,5 @@
-"""Commitments: a subcontract and its phases (UpdateSubcontract, UpdateSubcontractPhases)."""
+"""Commitments: a subcontract, its UDFs and its phases (UpdateSubcontract, UpdateSubcontract_UDF,
+UpdateSubcontractPhases)."""
 
 from __future__ import annotations
 
@@ -14,5 +15,5 @@ EXPORT = ExportType(
     label="Commitment",
     serializer=CommitmentSerializer,
     mapper=map_commitment,
-    services=("UpdateSubcontract", "UpdateSubcontractPhases"),
+    services=("UpdateSubcontract", "UpdateSubcontract_UDF", "UpdateSubcontractPhases"),
 )

@@ -29,7 +29,7 @@ EXPORT = ExportType(
     label="Job",
     serializer=JobSerializer,
     mapper=map_job,
-    services=("AddJob", "UpdateJob", "UpdateJob_UDF", "AddPhase"),
+    services=("AddJob", "UpdateJob", "UpdateJob_UDF", "AddPhase", "UpdatePhase_UDF"),
     creating_services=frozenset({"AddJob"}),
     # Job numbers must be unique (docs/spectrum.md#addjob).
     resend_is_safe=True,

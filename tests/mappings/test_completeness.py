@@ -45,7 +45,7 @@ def test_a_company_row_wins_over_a_row_for_every_company() -> None:
 
 
 def test_udf_numbers_come_from_spectrums_service_layouts() -> None:
-    assert udf_document_types() == ("job",)
+    assert udf_document_types() == ("job", "maintenance", "commitment")
     assert udf_slots("job") == tuple(range(1, 21))
     assert udf_slots("ar_invoice") == ()
     assert missing_in(MappingRules(udf={"ar_invoice": (UDFRule("region", 1),)}), "ar_invoice")

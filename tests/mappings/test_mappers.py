@@ -236,18 +236,40 @@ def test_po_receipt_lines_become_packing_list_rows() -> None:
     assert mapped.lookup_key == {"po_number": "PO77", "receipt_number": "002"}
 
 
-def test_maintenance_becomes_a_site_work_order() -> None:
+def test_maintenance_without_a_service_agreement_becomes_a_site_work_order() -> None:
+    doc = {"work_order_number": "WO5", "site_id": "SITE1", "customer_code": "CUST1", "scheduled_date": "2026-12-03"}
+    mapped = map_maintenance(doc, RULES, EVERYTHING, "AC1")
+    assert mapped.problems == []
+    assert [c.service for c in mapped.calls] == ["WorkOrderHeader"]
+    f = mapped.calls[0].fields
+    assert (f["WO_Reference_Code"], f["WO_Job_Number"], f["Scheduled_Start_Date"]) == ("S", "SITE1", "12/03/2026")
+
+
+def test_a_service_agreement_maintenance_becomes_a_visit_on_its_contract() -> None:
     doc = {
         "work_order_number": "WO5",
         "site_id": "SITE1",
         "customer_code": "CUST1",
         "service_contract_number": "SC1",
         "scheduled_date": "2026-12-03",
+        "custom_fields": {"tier": "Gold"},
     }
-    mapped = map_maintenance(doc, RULES, EVERYTHING, "AC1")
+    rules = MappingRules(udf={"maintenance": (UDFRule("tier", 3),)})
+    mapped = map_maintenance(doc, rules, EVERYTHING, "AC1")
     assert mapped.problems == []
-    f = mapped.calls[0].fields
-    assert (f["WO_Reference_Code"], f["WO_Job_Number"], f["Scheduled_Start_Date"]) == ("S", "SITE1", "12/03/2026")
+    visit, udfs = mapped.calls
+    assert visit.rest and visit.service == "serviceContract/Visit"
+    assert (visit.fields["Site_ID"], visit.fields["Contract_Number"], visit.fields["Visit_Date"]) == (
+        "SITE1",
+        "SC1",
+        "12/03/2026",
+    )
+    assert (udfs.service, udfs.fields["UDF3"], udfs.fields["Contract_Number"]) == (
+        "UpdateServiceContract_UDF",
+        "Gold",
+        "SC1",
+    )
+    assert mapped.lookup_kind == "sc_visit"
 
 
 def test_commitment_becomes_subcontract_and_phases() -> None:
@@ -325,3 +347,38 @@ def test_dates_are_mm_dd_ccyy(d: date) -> None:
     out = spectrum_date(d.isoformat())
     assert len(out) == 10 and out[2] == out[5] == "/"
     assert date(int(out[6:]), int(out[:2]), int(out[3:5])) == d
+
+
+def test_phase_and_subcontract_udfs_go_to_their_udf_services() -> None:
+    rules = MappingRules(udf={"job": (UDFRule("inspection", 2),), "commitment": (UDFRule("bond", 1),)})
+    job = {
+        "job_number": "J100",
+        "phases": [
+            {"phase_code": "0100", "cost_type": "L", "description": "Labor", "custom_fields": {"inspection": "Y"}},
+            {"phase_code": "0200", "cost_type": "M", "description": "Material"},
+        ],
+    }
+    calls = map_job(job, rules, EVERYTHING, "AC1").calls
+    assert [c.service for c in calls] == ["AddJob", "AddPhase", "UpdatePhase_UDF", "AddPhase"]
+    assert calls[2].fields == {
+        "Company_Code": "AC1",
+        "Job_Number": "J100",
+        "Phase_Code": "0100",
+        "Cost_Type": "L",
+        "UDF2": "Y",
+    }
+    commitment = {
+        "commitment_number": "SC9",
+        "vendor_code": "V1",
+        "job_number": "J100",
+        "custom_fields": {"bond": "Bonded"},
+        "lines": [{"phase_code": "0100", "cost_type": "M", "amount": "2500.00"}],
+    }
+    calls = map_commitment(commitment, rules, EVERYTHING, "AC1").calls
+    assert [c.service for c in calls] == ["UpdateSubcontract", "UpdateSubcontract_UDF", "UpdateSubcontractPhases"]
+    assert calls[1].fields["UDF1"] == "Bonded"
+    # Without a value for the mapped field nothing is sent.
+    commitment["custom_fields"] = {}
+    assert "UpdateSubcontract_UDF" not in [
+        c.service for c in map_commitment(commitment, rules, EVERYTHING, "AC1").calls
+    ]

@@ -103,6 +103,24 @@ RECORDS: dict[str, Callable[[Sim], dict[str, str]]] = {
         "Customer_Code": _customer(sim),
     },
     "UpdateCustomer_UDF": lambda sim: {"Company_Code": "DC1", "Customer_Code": _customer(sim), "UDF1": "gold"},
+    # The UDF-only services (docs/spectrum.md#udf-services)
+    "UpdatePhase_UDF": lambda sim: {
+        "Company_Code": "DC1",
+        **{k: _first(sim, "JC_PHASE_MASTER_MC")[k] for k in ("Job_Number", "Phase_Code", "Cost_Type")},
+        "UDF1": "x",
+    },
+    "UpdateSubcontract_UDF": lambda sim: {
+        "Company_Code": "DC1",
+        **{k: _first(sim, "VN_SUBCONTRACT_MC")[k] for k in ("Vendor_Code", "Subcontract_Number")},
+        "UDF1": "x",
+    },
+    "UpdateWokOrderHeader_UDF": lambda sim: {"Company_Code": "DC1", "WO_Number": "5000", "UDF1": "x"},
+    "UpdateServiceContract_UDF": lambda sim: {
+        "Company_Code": "DC1",
+        "Site_ID": "SITE01",
+        "Contract_Number": "SA001",
+        "UDF1": "x",
+    },
 }
 PUTS = sorted(RECORDS)
 GETS = sorted(name for name, layout in SOAP_SERVICES.items() if layout.kind == "get")

@@ -1,6 +1,6 @@
 """The REST (JSON) services of the simulator (docs/spectrum.md#get-vendors-rest,
 docs/spectrum.md#customer-invoice-rest, docs/spectrum.md#purchase-orders-rest, docs/spectrum.md#vendor-invoice-rest,
-docs/spectrum.md#packing-list-receipt-rest).
+docs/spectrum.md#packing-list-receipt-rest, docs/spectrum.md#service-contract-visit-rest).
 
 A batch imports its valid documents and rejects the invalid ones individually. The reply body is
 not documented (docs/spectrum.md#rest-replies); the simulator answers ``{"results": [{"status": "imported" |
@@ -17,7 +17,7 @@ from typing import Any
 
 from connectors.spectrum import layouts
 from connectors.spectrum.errors import SpectrumMessage
-from connectors.spectrum.simulator import writes
+from connectors.spectrum.simulator import gets, writes
 from connectors.spectrum.simulator.puts import (
     Msg,
     PutContext,
@@ -37,15 +37,17 @@ from connectors.spectrum.simulator.puts import (
     to_row,
     v,
 )
-from connectors.spectrum.simulator.store import pad
+from connectors.spectrum.simulator.store import Store, pad
 
 
-def _validate(layout: layouts.Layout, doc: Mapping[str, Any], detail_key: str) -> list[SpectrumMessage]:
+def _validate(
+    layout: layouts.Layout, doc: Mapping[str, Any], detail_key: str, *, lines_required: bool = True
+) -> list[SpectrumMessage]:
     header = {k: val for k, val in doc.items() if k not in (detail_key, "Images")}
     problems = layouts.validate_fields(layout.fields, header)
     if detail_key:
         lines = doc.get(detail_key) or []
-        if not isinstance(lines, list) or not lines:
+        if not isinstance(lines, list) or (lines_required and not lines):
             return [*problems, Msg("M", f"{detail_key} is missing, a document needs detail lines", detail_key)]
         for line in lines:
             flat = {k: val for k, val in line.items() if not isinstance(val, dict)}
@@ -188,8 +190,9 @@ def vendor_invoice(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
 
 
 def packing_list_receipt(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
-    # docs/spectrum.md#packing-list-receipt-rest: PO Open, line and item on the
-    # PO, total received not above the quantity due, blank receipt number = next available
+    # docs/spectrum.md#packing-list-receipt-rest: PO Open, line and item on the PO, total received
+    # not above the quantity due, blank receipt number = next available; a record sent again (same
+    # PO, receipt and line) updates the one received before instead of adding a second.
     problems = layouts.validate_fields(layouts.PACKING_LIST_RECEIPT.fields, doc)
     if problems:
         return problems, ""
@@ -203,32 +206,32 @@ def packing_list_receipt(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
         return [invalid("PO_Line_Number", f"PO_Line_Number {v(doc, 'PO_Line_Number')} is not on PO {po}")], ""
     if (line["Item_ID"] or "").strip().upper() != v(doc, "Item_Code").upper():
         return [invalid("Item_Code", f"Item_Code {v(doc, 'Item_Code')} is not on line {line_no} of PO {po}")], ""
+    receipt = v(doc, "Receipt_Number")
+    key = {"Company_Code": ctx.company, "PO_Number": po, "Receipt_Number": receipt, "Line_Number": line_no}
+    before = ctx.store.get("PO_RECEIVING_HISTORY_MC", key) if receipt else None
+    if before is not None and (before["Invoice_Number"] or "").strip():
+        return [invalid("Receipt_Number", f"Receipt_Number {receipt} is invoiced and cannot be updated")], ""
     received = number(doc.get("Quantity_Received", "")) or Decimal(0)
-    already = line["Quantity_Received"] or Decimal(0)
+    earlier = (before["Quantity_Received"] or Decimal(0)) if before else Decimal(0)
+    already = (line["Quantity_Received"] or Decimal(0)) - earlier
     if received <= 0 or already + received > (line["PO_Quantity"] or Decimal(0)):
         return [invalid("Quantity_Received", "Quantity_Received is invalid, it exceeds the quantity due")], ""
-    when = day(doc.get("Receipt_Date", ""))
     with ctx.store.transaction():
-        receipt = v(doc, "Receipt_Number") or _next_receipt(ctx, po)
+        receipt = receipt or _next_receipt(ctx, po)
         unit = line["Item_Price"] or Decimal(0)
-        writes.insert(
-            ctx.store,
-            "PO_RECEIVING_HISTORY_MC",
-            {
-                "Company_Code": ctx.company,
-                "PO_Number": po,
-                "Receipt_Number": receipt,
-                "Line_Number": line_no,
-                "Receipt_Date": when,
-                "Vendor_Code": header["Vendor_Code"],
-                "Job_Number": line["Job_Number"],
-                "Phase_Code": line["Phase_Code"],
-                "Cost_Type": line["Cost_Type"],
-                "Quantity_Received": received,
-                "Unit_Cost": unit,
-                "Received_Amount": (received * unit).quantize(Decimal("0.01")),
-            },
-        )
+        row = {
+            **key,
+            "Receipt_Number": receipt,
+            "Receipt_Date": day(doc.get("Receipt_Date", "")),
+            "Vendor_Code": header["Vendor_Code"],
+            "Job_Number": line["Job_Number"],
+            "Phase_Code": line["Phase_Code"],
+            "Cost_Type": line["Cost_Type"],
+            "Quantity_Received": received,
+            "Unit_Cost": unit,
+            "Received_Amount": (received * unit).quantize(Decimal("0.01")),
+        }
+        writes.upsert(ctx.store, "PO_RECEIVING_HISTORY_MC", row)
         writes.update(
             ctx.store,
             "PO_PURCHASE_ORDER_DETAIL_MC",
@@ -247,11 +250,85 @@ def _next_receipt(ctx: PutContext, po: str) -> str:
     return f"{max(numbers, default=0) + 1:03d}"
 
 
+def service_contract_visit(ctx: PutContext, doc: Mapping[str, Any]) -> Result:
+    # docs/spectrum.md#service-contract-visit-rest: the site + contract must exist; a visit whose
+    # header fields all match an existing one is that visit, and its tasks are added to it.
+    problems = _validate(layouts.SERVICE_CONTRACT_VISIT, doc, "Visit_Tasks", lines_required=False)
+    if problems:
+        return problems, ""
+    site, contract = v(doc, "Site_ID"), v(doc, "Contract_Number")
+    key = {"Company_Code": ctx.company, "Site_ID": site, "Contract_Number": contract}
+    if ctx.store.get("SC_CONTRACT_MC", key) is None:
+        return [invalid("Contract_Number", f"Contract_Number {contract} does not exist for site {site}")], ""
+    tasks = [t for t in doc.get("Visit_Tasks") or [] if any(v(t, name) for name in _TASK_FIELDS)]
+    with ctx.store.transaction():
+        visit = _same_visit(ctx, key, doc)
+        if visit is None:
+            visit = 1 + max((int(r["Visit_Number"]) for r in ctx.store.find("SC_CONTRACT_VISIT_MC", **key)), default=0)
+            row = {**to_row(ctx.store, "SC_CONTRACT_VISIT_MC", doc), **key, "Visit_Number": visit}
+            writes.insert(ctx.store, "SC_CONTRACT_VISIT_MC", row)
+        visit_key = {**key, "Visit_Number": visit}
+        first = 1 + len(ctx.store.find("SC_VISIT_TASK_MC", **visit_key))
+        for line, task in enumerate(tasks, start=first):
+            row = {**to_row(ctx.store, "SC_VISIT_TASK_MC", task), **visit_key, "Line_Number": line}
+            writes.insert(ctx.store, "SC_VISIT_TASK_MC", row)
+    return [good("Visit_Number", str(visit))], f"{ctx.company}|{site}|{contract}|{visit}"
+
+
+_TASK_FIELDS = tuple(f.name for f in layouts.SERVICE_CONTRACT_VISIT.detail)
+_VISIT_MATCH = ("Visit_Date", "Work_Summary", "Budget_Hours", "Budget_Cost")
+
+
+def _same_visit(ctx: PutContext, key: Mapping[str, Any], doc: Mapping[str, Any]) -> int | None:
+    """The visit with the same date, summary, budget hours and cost, if the contract has one."""
+    wanted = to_row(ctx.store, "SC_CONTRACT_VISIT_MC", {name: doc.get(name, "") for name in _VISIT_MATCH})
+    for row in ctx.store.find("SC_CONTRACT_VISIT_MC", **key):
+        if all(_same(row.get(name), wanted.get(name)) for name in _VISIT_MATCH):
+            return int(row["Visit_Number"])
+    return None
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    if isinstance(stored, str) or isinstance(sent, str):
+        return (stored or "").strip() == (sent or "").strip()
+    if isinstance(stored, Decimal) or isinstance(sent, Decimal):
+        return (stored or Decimal(0)) == (sent or Decimal(0))
+    return bool(stored == sent)
+
+
+# GET /vendors/{Company_Code} returns these columns (docs/spectrum.md#get-vendors-rest): GetVendors'
+# SOAP returns without the Type and Status we assume there, and without the Error_* trio.
+VENDOR_RETURNS = tuple(
+    name for name in layouts.GET_VENDORS.returns if name not in ("Type", "Status", *layouts.ERROR_RETURNS)
+)
+
+
+def vendors_page(store: Store, company: str, query: Mapping[str, str]) -> list[dict[str, str]]:
+    """One page of REST Get Vendors: active vendors only, the page's columns, ``$limit``/``$skip``
+    paging (a third-party connector's description). A parameter the page does not allow is answered
+    with one row carrying the Get services' Error_* columns."""
+    params = {k: val for k, val in query.items() if not k.startswith("$")}
+    problems = layouts.validate_fields(layouts.GET_VENDORS_REST_PARAMS, params)
+    if problems:
+        first = problems[0]
+        return [{"Error_Code": first.code, "Error_Description": first.message, "Error_Column": first.column}]
+    limit = max(1, min(500, int(query.get("$limit", "25") or 25)))
+    skip = max(0, int(query.get("$skip", "0") or 0))
+    page: list[dict[str, str]] = []
+    for i, row in enumerate(gets.vendors(store, company, params, active_only=True)):
+        if i >= skip + limit:
+            break
+        if i >= skip:
+            page.append({name: row[name] for name in VENDOR_RETURNS})
+    return page
+
+
 REST_POSTS: dict[str, tuple[str, Callable[[PutContext, Mapping[str, Any]], Result]]] = {
     "customer/invoice": ("arInvoices", customer_invoice),
     "purchaseOrders": ("purchaseOrders", purchase_order),
     "vendor/invoice": ("APInvoices", vendor_invoice),
     "purchaseOrder/PackingList": ("purchaseOrdersPackingLists", packing_list_receipt),
+    "serviceContract/Visit": ("serviceContractVisits", service_contract_visit),
 }
 
 

@@ -27,6 +27,14 @@ Conventions copied from Spectrum (docs/spectrum.md#access-model):
   :meth:`Store.query` hands rows back with Spectrum's spelling (``Customer_Code``) on both engines and
   the same Python types (``Decimal``, ``date``) on both engines.
 
+Two namings (docs/spectrum.md#info-link-schema): ``"ours"`` (the default) creates every table under the
+name the reader reads first; ``"public"`` creates the tables public schema listings of hosted Spectrum
+name differently under those names (:data:`PUBLIC_NAMES`, e.g. ``GL_MASTER_MC``), so a test can show
+schema discovery finding them. Choose it with ``Store.open(url, naming="public")`` or the environment
+variable ``SPECTRUM_SIM_NAMING=public``; the helpers below take our names either way
+(``store.insert("GL_ACCOUNT_MASTER_MC", ...)`` writes into ``GL_MASTER_MC``), raw SQL must use the
+store's own (``store.table(name).name``).
+
 Placeholders are ``?`` on both engines (psycopg's ``%s`` is produced here), so a statement written for
 the simulator is the statement an ODBC reader sends.
 
@@ -37,10 +45,11 @@ chosen to follow the documented conventions and the Data Exchange field names, a
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -659,9 +668,96 @@ TABLES: tuple[Table, ...] = (
         ),
         note="SC service contracts (documented name); columns follow UpdateServiceContract.",
     ),
+    Table(
+        "SC_CONTRACT_VISIT_MC",
+        ("Company_Code", "Site_ID", "Contract_Number", "Visit_Number"),
+        (
+            CO,
+            V("Site_ID", 10),
+            V("Contract_Number", 10),
+            I("Visit_Number"),
+            D("Visit_Date"),
+            V("Work_Summary", 250),
+            M("Budget_Hours", 8, 2),
+            M("Budget_Cost", 13, 2),
+            V("Preupdate_Alert", 250),
+            V("SC_Visit_Notes", 1000),
+        ),
+        note="Scheduled visits of a service contract; table and columns chosen after the visit service.",
+    ),
+    Table(
+        "SC_VISIT_TASK_MC",
+        ("Company_Code", "Site_ID", "Contract_Number", "Visit_Number", "Line_Number"),
+        (
+            CO,
+            V("Site_ID", 10),
+            V("Contract_Number", 10),
+            I("Visit_Number"),
+            I("Line_Number"),
+            V("Equipment", 8),
+            V("Task", 15),
+            M("Task_Unit_Price", 13, 2),
+            M("Quantity", 12, 2),
+            V("SC_Equip_Task_Notes", 1000),
+        ),
+        note="Equipment tasks of a visit; table and columns chosen after the visit service.",
+    ),
+    Table(
+        "JC_PHASE_UDF_MC",
+        ("Company_Code", "Job_Number", "Phase_Code", "Cost_Type"),
+        (CO, V("Job_Number", 10), V("Phase_Code", 20), V("Cost_Type", 3), *_udfs()),
+        note="Phase UDFs (UpdatePhase_UDF); table name chosen.",
+    ),
+    Table(
+        "VN_SUBCONTRACT_UDF_MC",
+        ("Company_Code", "Vendor_Code", "Subcontract_Number"),
+        (CO, V("Vendor_Code", 10), V("Subcontract_Number", 10), *_udfs()),
+        note="Subcontract UDFs (UpdateSubcontract_UDF); table name chosen.",
+    ),
+    Table(
+        "WO_HEADER_UDF_MC",
+        ("Company_Code", "WO_Number"),
+        (CO, V("WO_Number", 10), *_udfs()),
+        note="Work order header UDFs (UpdateWokOrderHeader_UDF); table name chosen.",
+    ),
+    Table(
+        "SC_CONTRACT_UDF_MC",
+        ("Company_Code", "Site_ID", "Contract_Number"),
+        (CO, V("Site_ID", 10), V("Contract_Number", 10), *_udfs()),
+        note="Service contract UDFs (UpdateServiceContract_UDF); table name chosen.",
+    ),
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+OURS, PUBLIC = "ours", "public"
+NAMINGS = (OURS, PUBLIC)
+# Where a public schema snapshot of a Trimble-hosted Spectrum names one of our tables differently
+# (docs/spectrum.md#info-link-schema); the "public" naming creates these tables under those names.
+PUBLIC_NAMES: dict[str, str] = {
+    "GL_ACCOUNT_MASTER_MC": "GL_MASTER_MC",
+    "GL_DEPARTMENT_MASTER_MC": "GL_DEPARTMENT_MC",
+    "VN_SUBCONTRACT_DETAIL_MC": "VN_SUBCONTRACT_PHASE_MC",
+}
+
+
+def table_spec(name: str, naming: str = OURS) -> Table:
+    """Our table ``name`` as the store of ``naming`` holds it (``.name`` is the name to use in SQL)."""
+    try:
+        spec = TABLES_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown Spectrum table {name!r}") from None
+    if naming == PUBLIC and name in PUBLIC_NAMES:
+        return replace(spec, name=PUBLIC_NAMES[name])
+    return spec
+
+
+def default_naming() -> str:
+    naming = os.environ.get("SPECTRUM_SIM_NAMING", OURS) or OURS
+    if naming not in NAMINGS:
+        raise ValueError(f"SPECTRUM_SIM_NAMING={naming!r}: use one of {', '.join(NAMINGS)}")
+    return naming
+
 
 # Literal texts GetCustomers returns for the stored one-letter codes (docs/spectrum.md#getcustomers), shared by the
 # web-service simulator and the database reader so both give equal records.
@@ -770,12 +866,12 @@ def _view_filter(dialect: str) -> str:
     }[dialect]
 
 
-def ddl(dialect: str) -> list[str]:
+def ddl(dialect: str, naming: str = OURS) -> list[str]:
     """CREATE statements for every table and single-company view, for "sqlite", "postgresql", "mssql"."""
     statements: list[str] = []
     if dialect == "sqlite":
         statements.append("CREATE TABLE SIM_LOGIN_COMPANY (Company_Code varchar(3) NOT NULL)")
-    for table in TABLES:
+    for table in (table_spec(t.name, naming) for t in TABLES):
         cols = []
         for col in table.columns:
             not_null = " NOT NULL" if col.name in table.key else ""
@@ -797,24 +893,39 @@ def ddl(dialect: str) -> list[str]:
 # (``Store.table`` / ``Table.column``); every value travels as a ``?`` parameter.
 
 
+class _TableLookup:
+    """``Store.table(name)`` is our declaration; ``store.table(name)`` the table under that store's naming."""
+
+    def __get__(self, store: Store | None, owner: type) -> Callable[[str], Table]:
+        naming = store.naming if store is not None else OURS
+        return lambda name: table_spec(name, naming)
+
+
 class Store:
     """A connection to the simulator database with ``?``-placeholder SQL on SQLite and PostgreSQL.
 
     Thread-safe (one lock): the web-service simulator may serve requests from several threads.
     """
 
-    def __init__(self, conn: Any, dialect: str, url: str) -> None:
+    table = _TableLookup()
+
+    def __init__(self, conn: Any, dialect: str, url: str, naming: str = OURS) -> None:
         self._conn = conn
         self.dialect = dialect
         self.url = url
+        self.naming = naming
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() blocks, guarded by the lock
 
     # -- opening ----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """``sqlite:///relative/or//abs/path.sqlite3``, ``sqlite://:memory:`` or ``postgresql://...``."""
+    def open(cls, url: str, naming: str | None = None) -> Store:
+        """``sqlite:///relative/or//abs/path.sqlite3``, ``sqlite://:memory:`` or ``postgresql://...``;
+        ``naming`` "ours" or "public" (default: ``SPECTRUM_SIM_NAMING``, else "ours")."""
+        naming = naming or default_naming()
+        if naming not in NAMINGS:
+            raise ValueError(f"unknown naming {naming!r}: use one of {', '.join(NAMINGS)}")
         parsed = urlparse(url)
         if parsed.scheme == "sqlite":
             path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path) or ":memory:"
@@ -823,12 +934,12 @@ class Store:
             lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             if path != ":memory:":
                 lite.execute("PRAGMA journal_mode=WAL")  # the simulator writes while the reader reads
-            return cls(lite, "sqlite", url)
+            return cls(lite, "sqlite", url, naming)
         if parsed.scheme in ("postgres", "postgresql"):
             import psycopg
 
             pg = psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
-            return cls(pg, "postgresql", url)
+            return cls(pg, "postgresql", url, naming)
         raise ValueError(f"unsupported store URL {url!r}: use sqlite:///path or postgresql://...")
 
     def close(self) -> None:
@@ -937,7 +1048,7 @@ class Store:
     def create_schema(self, login_company: str = "DC1") -> None:
         """Create every table and single-company view (``login_company`` feeds SQLite's views)."""
         with self.transaction():
-            for statement in ddl(self.dialect):
+            for statement in ddl(self.dialect, self.naming):
                 self.execute(statement)
             if self.dialect == "sqlite":
                 self.execute("INSERT INTO SIM_LOGIN_COMPANY (Company_Code) VALUES (?)", [login_company])
@@ -949,20 +1060,13 @@ class Store:
 
     def drop_schema(self) -> None:
         with self.transaction():
-            for table in reversed(TABLES):
+            for table in (self.table(t.name) for t in reversed(TABLES)):
                 if table.view_name:
                     self.execute(f"DROP VIEW IF EXISTS {table.view_name}")
                 self.execute(f"DROP TABLE IF EXISTS {table.name}")
             self.execute("DROP TABLE IF EXISTS SIM_LOGIN_COMPANY")
 
     # -- row helpers (keys padded for the caller) -------------------------------------------------
-
-    @staticmethod
-    def table(name: str) -> Table:
-        try:
-            return TABLES_BY_NAME[name]
-        except KeyError:
-            raise KeyError(f"unknown Spectrum table {name!r}") from None
 
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
         self.insert_many(table, [row])

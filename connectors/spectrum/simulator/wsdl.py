@@ -45,9 +45,13 @@ def _response_type(layout: Layout) -> str:
 
 
 def wsdl(layout: Layout, base_url: str) -> str:
-    name = layout.name
-    inputs = ["Authorization_ID", "GUID", *layout.names]
-    location = quoteattr(f"{base_url}/ws/{name}").replace('"', "'")
+    # The elements and the operation carry the method's name; the file and the address the WSDL's
+    # (they differ for UpdateWokOrderHeader_UDF.jws, method UpdateWorkOrderHeader_UDF).
+    name = layout.method_name
+    # The test-connection service takes no GUID (docs/spectrum.md#wstestconnection).
+    head = ["Authorization_ID"] if layout.kind == "test" else ["Authorization_ID", "GUID"]
+    inputs = [*head, *(n for n in layout.names if n not in head)]
+    location = quoteattr(f"{base_url}/ws/{layout.name}").replace('"', "'")
     return (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f"<definitions name='{name}' targetNamespace='{PROIV_NS}' xmlns='http://schemas.xmlsoap.org/wsdl/' "
