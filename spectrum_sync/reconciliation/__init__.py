@@ -1,0 +1,4 @@
+"""The reconciliation report: the platform's exports of a period against what Spectrum holds.
+
+See docs/architecture.md#reconciliation.
+"""
