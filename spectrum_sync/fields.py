@@ -114,3 +114,13 @@ def mark_changed(instance: models.Model, name: str) -> list[str]:
         return []
     setattr(instance, column, timezone.now())
     return [column]
+
+
+class TypeNameField(models.CharField):
+    """The name of an object or document type: its choices label it in forms and screens, but they
+    are left out of migrations, so a type added to the catalogue needs no migration."""
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, path, args, kwargs

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from spectrum_sync.fields import TypeNameField
 from spectrum_sync.models import ObjectType, SyncRecord, SyncRun, Tenant
 
 
@@ -103,7 +104,7 @@ class NotificationEvent(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="notification_events")
     event = models.CharField(max_length=12, choices=Event.choices)
-    object_type = models.CharField(max_length=20, choices=ObjectType.choices, blank=True)
+    object_type = TypeNameField(max_length=20, choices=ObjectType.choices, blank=True)
     record = models.ForeignKey(SyncRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # What the record or run said at that moment (its error may change later).
