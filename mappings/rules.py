@@ -60,6 +60,8 @@ class MappingRules:
     gl: tuple[GLRule, ...] = ()
     udf: dict[str, tuple[UDFRule, ...]] = field(default_factory=dict)
     tax_defaults: dict[str, TaxDefault] = field(default_factory=dict)
+    # How AR invoices are put in Spectrum batches (mappings.batches; Tenant.batch_rule).
+    batch_rule: str = "day"
 
     def gl_rule(self, department: str, line_kind: str, company: str = "") -> GLRule | None:
         """The most specific rule: department + kind, department, kind, then the default row;
@@ -108,7 +110,9 @@ def load_rules(tenant: Tenant) -> MappingRules:
     for u in UDFMapping.objects.filter(tenant=tenant).order_by("udf_slot"):
         udf.setdefault(u.document_type, []).append(UDFRule(u.platform_field, u.udf_slot, u.max_length, u.required))
     tax = {t.document_type: TaxDefault(t.tax_code, t.rate) for t in TaxCodeDefault.objects.filter(tenant=tenant)}
-    return MappingRules(gl=gl, udf={k: tuple(v) for k, v in udf.items()}, tax_defaults=tax)
+    return MappingRules(
+        gl=gl, udf={k: tuple(v) for k, v in udf.items()}, tax_defaults=tax, batch_rule=tenant.batch_rule
+    )
 
 
 def load_class_names(tenant: Tenant) -> dict[str, str]:

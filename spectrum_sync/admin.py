@@ -8,4 +8,6 @@ is scoped to the tenants the user serves.
 
 from __future__ import annotations
 
-from spectrum_sync.adminsite import deletions, ledger, records, tenants  # noqa: F401  (registers the screens)
+# approvals: the approval rules and the accountants' approval queue.
+from spectrum_sync.adminsite import approvals, deletions, ledger, records, tenants  # noqa: F401  (registers the screens)
+from spectrum_sync.reconciliation import admin as reconciliation_admin  # noqa: F401  (the reconciliation screen)

@@ -21,7 +21,7 @@ class SpectrumSyncConfig(AppConfig):
         last_app = list(apps.get_app_configs())[-1]
         post_migrate.connect(_sync_roles, sender=last_app, dispatch_uid="spectrum_sync.sync_roles")
         # Connected here, not called from the model's save, so the models never import an engine.
-        from spectrum_sync.exports.engine import release_on_new_connection
+        from spectrum_sync.exports.holds import release_on_new_connection
 
         post_save.connect(
             release_on_new_connection,

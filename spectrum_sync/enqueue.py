@@ -22,6 +22,7 @@ from spectrum_sync.celery import app
 EXPORT_RECORD = "spectrum_sync.tasks.export_record"
 EXPORT_RESULT = "spectrum_sync.tasks.export_result"
 EXPORT_RELEASE_HELD = "spectrum_sync.tasks.export_release_held"
+EXPORT_RELEASE_PERIODS = "spectrum_sync.tasks.export_release_periods"
 POLL_OBJECT_TYPE = "spectrum_sync.tasks.poll_object_type"
 DISPATCH_FANOUT = "spectrum_sync.tasks.dispatch_fanout"
 NOTIFY_SEND = "spectrum_sync.tasks.notify_send"

@@ -33,58 +33,7 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(env_file)
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """A strict boolean: anything but the usual spellings is an error, not False."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false, 1/0, yes/no), got {raw!r}")
-
-
-def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ImproperlyConfigured(f"{name} must be at most {maximum}, got {value}")
-    return value
-
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
-    value = os.environ.get(name, default)
-    scheme = value.split("://", 1)[0] if "://" in value else ""
-    if scheme not in schemes:
-        raise ImproperlyConfigured(
-            f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}; got {value!r}"
-        )
-    return value
-
+from spectrum_sync.envvars import env_bool, env_int, env_list, env_str, env_url  # noqa: E402 (after .env is read)
 
 # Off unless asked for: a deployment that forgets the variable must not run with the public
 # development key and tracebacks. `make run` and the tests turn it on for themselves.
@@ -124,6 +73,7 @@ INSTALLED_APPS = [
     "spectrum_sync",
     "spectrum_sync.notifications",
     "mappings",
+    "linking",
 ]
 
 MIDDLEWARE = [
@@ -303,8 +253,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A tick that waited longer than a minute is useless: the next one does the same work.
     "dispatch-polls": {"task": "spectrum_sync.tasks.dispatch_polls", "schedule": 60.0, "options": {"expires": 55}},
     "sweep-exports": {"task": "spectrum_sync.tasks.sweep_exports", "schedule": 60.0, "options": {"expires": 55}},
+    # Exports held for a closed Spectrum period are tried again once a day (and after each poll).
+    "export-release-periods": {
+        "task": "spectrum_sync.tasks.export_release_periods",
+        "schedule": crontab(minute=45, hour=5),
+    },
     "notify-sweep": {"task": "spectrum_sync.tasks.notify_sweep", "schedule": 300.0},
     "notify-digests": {"task": "spectrum_sync.tasks.notify_digests", "schedule": crontab(minute=5)},
+    # Approvers: what waits for approval, once a day from each tenant's digest hour (notifications/approvals.py).
+    "notify-approval-digests": {"task": "spectrum_sync.tasks.notify_approval_digests", "schedule": crontab(minute=10)},
     "notify-health-checks": {
         "task": "spectrum_sync.tasks.notify_health_checks",
         "schedule": crontab(minute=30, hour=5),
@@ -315,7 +272,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": float(LATE_POLL_CHECK_SECONDS),
         "options": {"expires": LATE_POLL_CHECK_SECONDS - 10},
     },
+    # The 1st at 12:00 UTC, already the 1st in every tenant's time zone: the previous month's reconciliation.
+    "notify-reconciliations": {
+        "task": "spectrum_sync.tasks.notify_reconciliations",
+        "schedule": crontab(minute=0, hour=12, day_of_month=1),
+    },
 }
+# Task modules outside the apps' tasks.py (spectrum_sync/reconciliation/tasks.py).
+CELERY_IMPORTS = ("spectrum_sync.reconciliation.tasks",)
 
 # --- Worker liveness (spectrum_sync/liveness.py) --------------------------------------------------
 # Each worker sends itself a canary task every INTERVAL seconds; one that waited TIMEOUT seconds
@@ -449,6 +413,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A sync record's status (every status, awaiting_approval and rejected included) by its own name.
+    "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": "spectrum_sync.models.ledger.SyncStatus.choices"},
 }
 
 # --- Security ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from billiard.exceptions import WorkerLostError
 from celery import Task, shared_task
 from celery.signals import task_failure
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import engine, holds, periods, results, sweeper
 from spectrum_sync.imports import actions, dispatcher
 from spectrum_sync.models import Tenant
 
@@ -32,26 +32,36 @@ def export_record(record_id: int) -> str:
 @shared_task(name="spectrum_sync.tasks.export_result", acks_late=True)
 def export_result(record_id: int) -> bool:
     """Tell the platform a record's outcome (when telling it at once failed)."""
-    return engine.post_result(record_id)
+    return results.post_result(record_id)
 
 
 @shared_task(name="spectrum_sync.tasks.export_set_aside", acks_late=True)
 def export_set_aside(record_id: int, deliveries: int) -> bool:
     """Fail a record whose task message kept killing workers (see :func:`_dropped_after_worker_lost`)."""
-    return engine.set_aside_undeliverable(record_id, deliveries)
+    return sweeper.set_aside_undeliverable(record_id, deliveries)
 
 
 @shared_task(name="spectrum_sync.tasks.sweep_exports")
 def sweep_exports() -> dict[str, int]:
     """Every minute (beat): re-enqueue pending work and expired leases."""
-    return engine.sweep()
+    return sweeper.sweep()
 
 
 @shared_task(name="spectrum_sync.tasks.export_release_held", acks_late=True)
 def export_release_held(tenant_id: int, object_type: str, keys: list[str]) -> int:
     """A poll brought these master records (mirror keys) in: release the exports held for them."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
-    return engine.release_held_for(tenant, object_type, keys) if tenant else 0
+    return holds.release_held_for(tenant, object_type, keys) if tenant else 0
+
+
+@shared_task(name="spectrum_sync.tasks.export_release_periods", acks_late=True)
+def export_release_periods(tenant_id: int | None = None) -> int:
+    """After a poll (one tenant) and daily (beat, every tenant): exports held for a closed Spectrum
+    period whose window is open now go back to pending (spectrum_sync/exports/periods.py)."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
+    if tenant_id is not None and tenant is None:
+        return 0
+    return periods.release_due(tenant)
 
 
 # --- imports (IMPORTS) -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOT_PACKAGES = ("spectrum_sync", "connectors", "mappings")
+ROOT_PACKAGES = ("spectrum_sync", "connectors", "mappings", "linking")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -98,11 +98,14 @@ def test_admin_never_shows_a_secret_and_blank_keeps_it(admin_client, secret_conn
         "connection-0-auth_mode": "basic",
         "connection-0-verify_tls": "on",
         "connection-0-read_source": "web_services",
+        "connection-0-vendor_service": "rest",
         "connection-0-db_driver": "ODBC Driver 18 for SQL Server",
         "poll_schedules-TOTAL_FORMS": "0",
         "poll_schedules-INITIAL_FORMS": "0",
         "poll_schedules-MIN_NUM_FORMS": "0",
         "poll_schedules-MAX_NUM_FORMS": "1000",
+        "approval_rules-TOTAL_FORMS": "0",
+        "approval_rules-INITIAL_FORMS": "0",
     }
     response = admin_client.post(f"/admin/spectrum_sync/tenant/{tenant.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]

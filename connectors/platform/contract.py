@@ -26,12 +26,33 @@ _ITEM = {
                 "Stable key the platform indexes its copy by, e.g. company code and Spectrum key 'DC1:ACME01'."
             ),
         },
+        "platform_id": {
+            "type": "string",
+            "description": (
+                "Present when the record is linked to one the platform already had: the platform's own id. "
+                "Update that record (it gains the key) instead of creating one."
+            ),
+        },
         "data": {
             "type": "object",
             "description": "For an upsert: the complete current record (not a diff). Absent for a delete.",
         },
     },
 }
+
+# Every status an export result may carry, in the order of the record's life.
+EXPORT_STATUSES = (
+    "pending",
+    "awaiting_approval",
+    "sending",
+    "unknown",
+    "confirming",
+    "succeeded",
+    "failed",
+    "held",
+    "bypassed",
+    "rejected",
+)
 
 _EXPORT_RESULT = {
     "type": "object",
@@ -41,12 +62,39 @@ _EXPORT_RESULT = {
         "document_type": {"type": "string"},
         "platform_id": {"type": "string"},
         "version": {"type": "string"},
-        "status": {"enum": ["succeeded", "failed", "held", "bypassed", "unknown", "pending", "sending"]},
+        "status": {
+            "enum": list(EXPORT_STATUSES),
+            "description": (
+                "confirming: Spectrum accepted it and it is being read back; succeeded comes after. "
+                "awaiting_approval: the tenant approves this document type before export; an accountant has "
+                "not decided yet (approved, it goes on as pending). rejected: an accountant turned it down; "
+                "final, decision_comment says why."
+            ),
+        },
         "document_number": {"type": "string", "description": "Spectrum's number for the document, when accepted."},
         "error_code": {"type": "string", "description": "Spectrum's code (I, M, A...) or ours."},
         "error_message": {"type": "string"},
         "error_column": {"type": "string", "description": "The Spectrum column the error is about."},
         "held_reason": {"type": "string"},
+        "decision_comment": {"type": "string", "description": "The approver's comment; always given on a rejection."},
+        "decided_by": {"type": "string", "description": "Username of who approved or rejected it, when decided."},
+        "decided_at": {"type": "string", "description": "When it was approved or rejected (ISO 8601), or empty."},
+        "verification": {
+            "enum": ["", "confirmed", "unverified", "mismatch", "not_found"],
+            "description": "What reading the document back from Spectrum showed; unverified: no Info-Link access.",
+        },
+        "spectrum": {
+            "type": "object",
+            "description": (
+                "What Spectrum holds once read back: document_number, and total, tax, line_count where known."
+            ),
+            "properties": {
+                "document_number": {"type": "string"},
+                "total": {"type": "string"},
+                "tax": {"type": "string"},
+                "line_count": {"type": "integer"},
+            },
+        },
     },
     "required": ["sync_record_id", "status"],
 }

@@ -17,6 +17,7 @@ import requests
 import urllib3
 
 from connectors.deadline import ReplyWatch, timed_body
+from connectors.spectrum import rules
 from connectors.spectrum.errors import (
     GUID_TIMEOUT_TEXT,
     SpectrumAuthorizationError,
@@ -118,12 +119,13 @@ class Gets:
     def query(self, layout: Layout, params: Mapping[str, str]) -> Iterator[dict[str, str]]:
         """One Get call, retried on transient failures before any row was handed out; raises
         :class:`Capped` (having yielded nothing) when the answer ends with the W row."""
+        refuse_bad_selection(layout, params)
         for attempt in range(1, self.attempts + 1):
             buffer: list[dict[str, str]] = []
             streaming = False
             try:
                 for row in self._get_once(layout, params):
-                    code = row.get("Error_Code", "")
+                    code = error_fields(row)[0]
                     if code:
                         self._raise_for_get_error(layout.name, row)
                         if not streaming:
@@ -194,9 +196,7 @@ class Gets:
     def _raise_for_get_error(self, service: str, row: Mapping[str, str]) -> None:
         """Error rows of a Get (docs/spectrum.md#replies-and-codes): A/E on the Authorization ID or
         company is an authorization problem; W is the row cap (returns); anything else is a rejection."""
-        code = row.get("Error_Code", "")
-        text = row.get("Error_Description", "")
-        column = row.get("Error_Column", "")
+        code, text, column = error_fields(row)
         if code == "W" or ROW_CAP_TEXT in text.lower():
             return
         if GUID_TIMEOUT_TEXT in text.lower():
@@ -204,3 +204,23 @@ class Gets:
         if code == "A" or column in ("Authorization_ID", "pCompany_Code", "Company_Code"):
             raise SpectrumAuthorizationError(text, service=service, column=column)
         raise SpectrumRejected([SpectrumMessage(code, text, column)], service=service)
+
+
+def error_fields(row: Mapping[str, str]) -> tuple[str, str, str]:
+    """(code, text, column) of an error row, in either spelling Spectrum uses: the Gets'
+    ``Error_Code`` / ``Error_Description`` / ``Error_Column`` or the Puts' lower-case ``error_code`` /
+    ``desc`` / ``column`` (docs/spectrum.md#replies-and-codes). A data row answers ("", "", "")."""
+    lowered = {str(k).lower(): v for k, v in row.items()}
+    code = str(lowered.get("error_code") or "").strip()
+    if not code:
+        return "", "", ""
+    text = lowered.get("error_description") or lowered.get("desc") or lowered.get("error_desc") or ""
+    column = lowered.get("error_column") or lowered.get("column") or ""
+    return code, str(text), str(column)
+
+
+def refuse_bad_selection(layout: Layout, params: Mapping[str, str]) -> None:
+    """The parameters by the Get and SuperSelect pages' rules, before sending (docs/spectrum.md#rules-by-page)."""
+    problems = rules.selection_problems(layout, params)
+    if problems:
+        raise SpectrumRejected(problems, service=layout.name, client_side=True)

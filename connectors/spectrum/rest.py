@@ -20,6 +20,7 @@ from connectors.spectrum.errors import (
     SpectrumAuthorizationError,
     SpectrumBadReply,
     SpectrumMessage,
+    SpectrumRejected,
     SpectrumUnknownOutcome,
 )
 from connectors.spectrum.layouts import Layout
@@ -39,6 +40,8 @@ class RestResult:
     key: str = ""  # the document number Spectrum used or assigned (invoice / PO number)
     messages: list[SpectrumMessage] = field(default_factory=list)
     client_side: bool = False
+    # A 2xx in a reply shape we do not recognise: accepted, and only read-back can confirm it.
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,13 @@ DOCUMENTS: dict[str, RestDocument] = {
         # Two-step packing-list quantity receipts, one record per PO line received,
         # POST /purchaseOrder/PackingList (docs/spectrum.md#packing-list-receipt-rest)
         RestDocument(layouts.PACKING_LIST_RECEIPT, "purchaseOrdersPackingLists", ""),
+        # Scheduled visits on a service contract, POST /serviceContract/Visit; tasks are optional
+        # (docs/spectrum.md#service-contract-visit-rest)
+        RestDocument(layouts.SERVICE_CONTRACT_VISIT, "serviceContractVisits", "Visit_Tasks"),
     )
 }
+# Batch services whose documents may have no detail lines (the visit page: "tasks if needed").
+OPTIONAL_DETAILS = frozenset({layouts.SERVICE_CONTRACT_VISIT.name})
 
 
 class Rest:
@@ -88,7 +96,7 @@ class Rest:
             resp = self.transport.send(
                 layout.name, "POST", f"/{layout.name}", json_body=body, rest_company=company, put=True
             )
-            answers = _rest_results(resp, layout.name)
+            answers = _rest_results(resp, layout.name, [_doc_key(layout, doc) for _i, doc in to_send])
             if len(answers) != len(to_send):
                 raise SpectrumUnknownOutcome(
                     f"answer lists {len(answers)} results for {len(to_send)} documents",
@@ -108,18 +116,43 @@ class Rest:
     def iter_vendors(self, company: str, **filters: str) -> Iterator[Vendor]:
         """REST Get Vendors (active vendors only), paged with ``$limit`` / ``$skip``."""
         # GET /vendors/{Company_Code} (docs/spectrum.md#get-vendors-rest); paging per a third-party doc
+        problems = layouts.validate_fields(layouts.GET_VENDORS_REST_PARAMS, filters)
+        if problems:
+            raise SpectrumRejected(problems, service=VENDORS_REST, client_side=True)
         skip = 0
         while True:
             params = {**filters, "$limit": str(REST_PAGE), "$skip": str(skip)}
             resp = self.transport.send(
-                "GetVendors(REST)", "GET", f"/vendors/{quote(company)}", params=params, rest_company=company
+                VENDORS_REST, "GET", f"/vendors/{quote(company)}", params=params, rest_company=company
             )
-            page = _json_list(resp, "GetVendors(REST)")
+            page = _json_list(resp, VENDORS_REST)
             for row in page:
-                yield _vendor({k: layouts.as_text(v) for k, v in row.items()}, company)
+                yield rest_vendor(row, company)
             if len(page) < REST_PAGE:
                 return
             skip += len(page)
+
+
+VENDORS_REST = "GetVendors(REST)"
+_ERROR_KEYS = (("Error_Code", "Error_Description", "Error_Column"), ("error_code", "desc", "column"))
+
+
+def rest_vendor(row: Mapping[str, Any], company: str) -> Vendor:
+    """One row of REST Get Vendors as a record. A row carrying an error code, in the Get spelling or
+    the Put spelling, is Spectrum refusing the read, never a vendor (docs/spectrum.md#replies-and-codes)."""
+    for code_key, text_key, column_key in _ERROR_KEYS:
+        code = layouts.as_text(row.get(code_key, "")).strip()
+        if code:
+            message = SpectrumMessage(
+                code, layouts.as_text(row.get(text_key, "")), layouts.as_text(row.get(column_key, ""))
+            )
+            if code in ("A", "E") or message.column in ("Authorization_ID", "Company_Code", "pCompany_Code"):
+                raise SpectrumAuthorizationError(message.message, service=VENDORS_REST, column=message.column)
+            raise SpectrumRejected([message], service=VENDORS_REST)
+    text = {k: layouts.as_text(v) for k, v in row.items()}
+    # The page returns active vendors only and no status column: every row is an active vendor.
+    text.setdefault("Status", "Active")
+    return _vendor(text, company)
 
 
 def _json_list(resp: requests.Response, service: str) -> list[dict[str, Any]]:
@@ -134,32 +167,65 @@ def _json_list(resp: requests.Response, service: str) -> list[dict[str, Any]]:
     return body
 
 
-def _rest_results(resp: requests.Response, service: str) -> list[RestResult]:
-    """Per-document results of a REST batch. The reply shape is not documented
-    (docs/spectrum.md#rest-replies); this reads the simulator's
-    ``{"results": [{"status", "key", "messages": [...]}]}``."""
+def _rest_results(resp: requests.Response, service: str, keys: list[str]) -> list[RestResult]:
+    """Per-document results of a REST batch, from the reply shapes we can justify
+    (docs/spectrum.md#rest-replies); ``keys`` are the documents' own numbers, in order.
+
+    1. ``{"results": [{"status", "key", "messages": [...]}]}`` — one result per document (our
+       simulator; the shape the pages' "valid ones imported, invalid ones rejected" implies).
+    2. Spectrum's Put-style messages — a list of ``{"error_code", "desc", "column"}``, bare or under
+       ``messages`` — for a batch of one document: they are that document's answer.
+    3. Anything else: with a 2xx every document is accepted but unconfirmed (read-back decides,
+       nothing is resent); with a 400 the batch was refused and the reply is quoted.
+    """
     try:
         body = resp.json()
     except ValueError:
-        raise SpectrumUnknownOutcome(
-            "reply is not JSON", service=service, detail=reply_text(resp.content)[:2000]
-        ) from None
+        body = None
     items = body.get("results") if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise SpectrumUnknownOutcome(
-            "reply has no results list", service=service, detail=reply_text(resp.content)[:2000]
+    if isinstance(items, list) and all(isinstance(item, dict) for item in items):
+        return [_result(i, item, service) for i, item in enumerate(items)]
+    messages = _put_style_messages(body)
+    if messages is not None and len(keys) == 1:
+        return [_result(0, {"messages": messages, "key": keys[0], "status": _status_of(messages)}, service)]
+    if resp.status_code < 300:
+        return [RestResult(i, True, key, [], unconfirmed=True) for i, key in enumerate(keys)]
+    quoted = reply_text(resp.content)[:500]
+    refused = SpectrumMessage("I", f"Spectrum refused the batch (HTTP {resp.status_code}): {quoted}")
+    return [RestResult(i, False, key, [refused]) for i, key in enumerate(keys)]
+
+
+def _result(index: int, item: Mapping[str, Any], service: str) -> RestResult:
+    messages = [
+        SpectrumMessage(
+            str(m.get("error_code", m.get("Error_Code", ""))),
+            str(m.get("desc", m.get("Error_Description", ""))),
+            str(m.get("column", m.get("Error_Column", ""))),
         )
-    out: list[RestResult] = []
-    for i, item in enumerate(items):
-        messages = [
-            SpectrumMessage(str(m.get("error_code", "")), str(m.get("desc", "")), str(m.get("column", "")))
-            for m in item.get("messages", [])
-        ]
-        if any(m.code == "A" for m in messages):
-            first = next(m for m in messages if m.code == "A")
-            raise SpectrumAuthorizationError(first.message, service=service, column=first.column)
-        out.append(RestResult(i, item.get("status") == "imported", str(item.get("key", "")), messages))
-    return out
+        for m in item.get("messages", [])
+        if isinstance(m, dict)
+    ]
+    if any(m.code == "A" for m in messages):
+        first = next(m for m in messages if m.code == "A")
+        raise SpectrumAuthorizationError(first.message, service=service, column=first.column)
+    return RestResult(index, item.get("status") == "imported", str(item.get("key", "")), messages)
+
+
+def _put_style_messages(body: Any) -> list[dict[str, Any]] | None:
+    """The Put services' message list (docs/spectrum.md#replies-and-codes), if ``body`` is one."""
+    if isinstance(body, dict):
+        body = body.get("messages", body.get("Messages"))
+    if not isinstance(body, list) or not body or not all(isinstance(m, dict) for m in body):
+        return None
+    if not all(any(k.lower() == "error_code" for k in m) for m in body):
+        return None
+    return [{k.lower() if k.lower() in ("error_code", "desc", "column") else k: v for k, v in m.items()} for m in body]
+
+
+def _status_of(messages: list[dict[str, Any]]) -> str:
+    """Put codes: I / M / E reject the record; G, S (and W, a warning) let it through."""
+    codes = {str(m.get("error_code", "")).upper() for m in messages}
+    return "rejected" if codes & {"I", "M", "E"} else "imported"
 
 
 def _validate_document(layout: Layout, doc: Mapping[str, Any], detail_key: str) -> list[SpectrumMessage]:
@@ -167,7 +233,7 @@ def _validate_document(layout: Layout, doc: Mapping[str, Any], detail_key: str) 
     problems = layouts.validate_fields(layout.fields, header)
     if detail_key:
         details = doc.get(detail_key) or []
-        if not details:
+        if not details and layout.name not in OPTIONAL_DETAILS:
             problems.append(SpectrumMessage("M", f"{detail_key} is missing, a document needs detail lines", detail_key))
         for line in details:
             flat = {k: v for k, v in line.items() if not isinstance(v, dict)}

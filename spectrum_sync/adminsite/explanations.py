@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from mappings.rules import MappingNeed
-from spectrum_sync.exports import preflight
+from spectrum_sync.exports import periods, preflight
 from spectrum_sync.models import Direction, SyncRecord, SyncStatus
 from spectrum_sync.plain_words import (
     explain,
@@ -81,7 +81,8 @@ VERDICTS = {
 
 def dry_run_context(record: SyncRecord) -> dict[str, Any]:
     """The dry-run page of a record: verdict, calls that would be sent, missing mappings, problems."""
-    result = preflight.dry_run(record.tenant, record.object_type, record.payload)
+    # As it would be sent: with the GL date an accountant moved it to, if one did.
+    result = preflight.dry_run(record.tenant, record.object_type, periods.document_of(record))
     problems = [{**p, "plain": explain(p["code"], p["message"], p["column"])} for p in result.problems]
     return {
         "verdict": result.verdict,
@@ -93,4 +94,5 @@ def dry_run_context(record: SyncRecord) -> dict[str, Any]:
         ],
         "problems": problems,
         "date_ranges": result.date_ranges,
+        "totals": result.totals,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
@@ -35,6 +36,7 @@ from spectrum_sync.adminsite.history import (
 from spectrum_sync.adminsite.ledger import ReadOnlyLedgerAdmin, SyncAttemptInline
 from spectrum_sync.adminsite.scoping import tenants_for
 from spectrum_sync.exports import actions as export_actions
+from spectrum_sync.exports import periods
 from spectrum_sync.imports import actions as import_actions
 from spectrum_sync.models import Direction, SyncRecord, SyncStatus
 from spectrum_sync.plain_words import explain, problem_source
@@ -76,7 +78,9 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             },
         ),
         ("Problem", {"fields": ("explanation", ("error_code", "error_column"), "error_message", "held_reason")}),
-        ("Resolution", {"fields": (("resolved_by", "resolved_at"), "resolution_note")}),
+        ("Read back from Spectrum", {"fields": (("verification", "verified_at"), "spectrum_holds")}),
+        ("Approval", {"fields": (("decided_by", "decided_at"), "decision_comment"), "classes": ("collapse",)}),
+        ("Resolution", {"fields": (("resolved_by", "resolved_at"), "resolution_note", "gl_date_override")}),
         (
             "Timing",
             {"fields": (("created_at", "sent_to_spectrum", "finished_at", "platform_notified_at"), "attempt_count")},
@@ -91,7 +95,7 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         editable = {"resolution_note"} if request.user.is_superuser else set()
         names = [f.name for f in SyncRecord._meta.fields if f.name not in editable]
-        return [*names, "explanation", "sent_to_spectrum", "payload_redacted"]
+        return [*names, "explanation", "sent_to_spectrum", "payload_redacted", "spectrum_holds"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -143,6 +147,19 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
         return str(timezone.localtime(record.sent_at)) if record.sent_at else "—"
 
     @admin.display(description="Payload (secrets redacted)")
+    @admin.display(description="What Spectrum holds")
+    def spectrum_holds(self, record: SyncRecord) -> str:
+        """The read-back: where it was read, Spectrum's totals, and what Spectrum holds column by column."""
+        seen = record.readback or {}
+        if not seen.get("held"):
+            return str(seen.get("note") or seen.get("last_look") or "Not read back.")
+        lines = [f"Read through {seen.get('source', 'Spectrum')} in {seen.get('read_ms', 0)} ms."]
+        lines += [f"{name}: {value}" for name, value in (seen.get("spectrum") or {}).items()]
+        if seen.get("difference_accepted"):
+            lines.append(str(seen["difference_accepted"]))
+        lines += [f"  {name} = {value}" for name, value in sorted(seen["held"].items())]
+        return format_html("<pre class='payload spectrum-holds'>{}</pre>", "\n".join(lines))
+
     def payload_redacted(self, record: SyncRecord) -> str:
         return format_html(
             '<pre class="payload">{}</pre>', redact(json.dumps(record.payload, indent=2, sort_keys=True))
@@ -293,6 +310,8 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             path("export.csv", view(self.export_csv_view), name="spectrum_sync_syncrecord_export"),
             path("dashboard/", view(self.dashboard_view), name="spectrum_sync_dashboard"),
             path("<int:pk>/retry/", view(self.retry_view), name="spectrum_sync_syncrecord_retry"),
+            path("<int:pk>/accept-total/", view(self.accept_total_view), name="spectrum_sync_syncrecord_accept_total"),
+            path("<int:pk>/gl-date/", view(self.gl_date_view), name="spectrum_sync_syncrecord_gl_date"),
             path("<int:pk>/bypass/", view(self.bypass_view), name="spectrum_sync_syncrecord_bypass"),
             path("<int:pk>/dismiss/", view(self.dismiss_view), name="spectrum_sync_syncrecord_dismiss"),
             path("<int:pk>/dry-run/", view(self.dry_run_view), name="spectrum_sync_syncrecord_dry_run"),
@@ -310,6 +329,35 @@ class SyncRecordAdmin(ReadOnlyLedgerAdmin):
             raise PermissionDenied
         record = self._scoped_record(request, pk)
         self._retry(request, [record], note=(request.POST.get("note") or "").strip())
+        return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
+
+    def accept_total_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST" or not self.has_retry_permission(request):
+            raise PermissionDenied
+        record = self._scoped_record(request, pk)
+        note = (request.POST.get("note") or "").strip()
+        if export_actions.send_with_spectrum_total([record], request.user, note):
+            self.message_user(request, "Sent with Spectrum's total; the platform is told the total Spectrum holds.")
+        else:
+            self.message_user(request, "Only a document held for its total can be sent this way.", messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
+
+    def gl_date_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Send a document held for a closed period again with another GL date (exports/periods.py)."""
+        if request.method != "POST" or not self.has_retry_permission(request):
+            raise PermissionDenied
+        record = self._scoped_record(request, pk)
+        try:
+            gl_date = date.fromisoformat((request.POST.get("gl_date") or "").strip())
+        except ValueError:
+            messages.error(request, "Enter the new GL date as a date (for example 2026-12-01).")
+            return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
+        note = (request.POST.get("note") or "").strip()
+        if periods.move_gl_date(record, gl_date, request.user, note):
+            self.log_change(request, record, f"GL date moved to {gl_date.isoformat()} and sent again")
+            messages.success(request, f"Sent again with GL date {gl_date:%m/%d/%Y}.")
+        else:
+            messages.warning(request, "Only a held or failed export can be sent with another GL date.")
         return HttpResponseRedirect(reverse("admin:spectrum_sync_syncrecord_change", args=[pk]))
 
     def dismiss_view(self, request: HttpRequest, pk: int) -> HttpResponse:

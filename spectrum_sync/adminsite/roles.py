@@ -22,6 +22,7 @@ EXTRA_PERMISSIONS: tuple[tuple[str, str, str, str], ...] = (
     ("spectrum_sync", "tenant", "onboard_tenant", "Can onboard a tenant: test connection, sync now, enable"),
     ("spectrum_sync", "syncrecord", "export_syncrecord", "Can export sync history as CSV"),
     ("spectrum_sync", "syncrecord", "view_dashboard", "Can see the sync dashboard"),
+    ("spectrum_sync", "reconciliationreport", "run_reconciliation", "Can run a reconciliation now (it only reads)"),
 )
 
 
@@ -29,8 +30,8 @@ def _crud(app: str, model: str, actions: Iterable[str] = ("add", "change", "dele
     return [f"{app}.{action}_{model}" for action in actions]
 
 
-# Mapping and notification models are matched by app label: every model those apps have.
-WHOLE_APPS_FOR_STAFF = ("mappings", "notifications")
+# Mapping, notification and link models are matched by app label: every model those apps have.
+WHOLE_APPS_FOR_STAFF = ("mappings", "notifications", "linking")
 WHOLE_APPS_VIEW_FOR_ACCOUNTANT = ("mappings",)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -46,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "spectrum_sync.view_syncattempt",
         "spectrum_sync.view_pendingdeletion",
         "spectrum_sync.decide_pendingdeletion",
+        # Which export types wait for an accountant's approval (the tenant page's approval rules).
+        *_crud("spectrum_sync", "approvalrule"),
     ],
     # Fixes what failed: sees records and attempts, retries, bypasses, corrects mappings.
     ACCOUNTANT: [
@@ -55,8 +58,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "spectrum_sync.retry_syncrecord",
         "spectrum_sync.bypass_syncrecord",
         "spectrum_sync.view_mirrorrecord",
+        # Reconciliation: read reports, run one now (it only reads Spectrum).
+        "spectrum_sync.view_reconciliationreport",
+        "spectrum_sync.run_reconciliation",
+        # Approval queue: approve or reject exports that wait for them.
+        "spectrum_sync.approve_syncrecord",
+        "spectrum_sync.view_approvalrule",
     ],
-    # Watches: history, runs, dashboard, CSV export. Changes nothing.
+    # Watches: history, runs, dashboard, CSV export, the approval queue (view only). Changes nothing.
     MANAGER: [
         "spectrum_sync.view_tenant",
         "spectrum_sync.view_syncrecord",
@@ -65,6 +74,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "spectrum_sync.view_pollschedule",
         "spectrum_sync.export_syncrecord",
         "spectrum_sync.view_dashboard",
+        "spectrum_sync.view_reconciliationreport",
+        "spectrum_sync.run_reconciliation",
+        "spectrum_sync.view_approvalrule",
     ],
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -17,9 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from connectors.spectrum import schema
 from spectrum_sync import demo
 from spectrum_sync.admin_forms import OutboundChecks, SecretFieldsForm
 from spectrum_sync.adminsite import onboarding
+from spectrum_sync.adminsite.approvals import ApprovalRuleInline
 from spectrum_sync.adminsite.deletions import pending_deletions_link
 from spectrum_sync.adminsite.history import TenantFilter
 from spectrum_sync.adminsite.scoped_admin import SecretsHiddenInline, TenantScopedAdmin
@@ -28,11 +31,38 @@ from spectrum_sync.imports import actions as import_actions
 from spectrum_sync.models import PollSchedule, SpectrumConnection, Tenant
 from spectrum_sync.notifications import security
 
+# docs/spectrum.md#batch-codes: the codes, and why every invoice lands unposted whatever the rule.
+BATCH_RULE_HELP = (
+    "Which Spectrum batch (Batch_Code, at most 10 characters) each AR invoice is added to: the invoice "
+    "date as CCYYMMDD; the invoice date as YYMMDD followed by the department (4 characters); the "
+    "Monday of the invoice's week as CCYYMMDD; or the platform's own batch code (the invoice date when "
+    "it sends none). Spectrum always adds these invoices unposted: they wait in Customer Invoice Entry, "
+    "by batch, for accounting to review and update (post) them in Spectrum."
+)
+
 
 class TenantForm(OutboundChecks, SecretFieldsForm):
     class Meta:
         model = Tenant
-        fields = ["name", "slug", "active", "timezone", "platform_url", "platform_signing_secret", "staff"]
+        fields = [
+            "name",
+            "slug",
+            "active",
+            "timezone",
+            "platform_url",
+            "platform_signing_secret",
+            "batch_rule",
+            "staff",
+        ]
+        help_texts = {"batch_rule": BATCH_RULE_HELP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "batch_rule" in self.fields:
+            self.fields["batch_rule"].required = False  # left out: the tenant keeps its rule
+
+    def clean_batch_rule(self) -> str:
+        return self.cleaned_data.get("batch_rule") or self.instance.batch_rule or Tenant.BatchRule.DAY
 
 
 class LimitedTenantForm(TenantForm):
@@ -44,6 +74,15 @@ class ConnectionForm(OutboundChecks, SecretFieldsForm):
     class Meta:
         model = SpectrumConnection
         exclude: list[str] = []
+        help_texts = {"schema_overrides": schema.OVERRIDES_HELP}
+
+    def clean_schema_overrides(self) -> Any:
+        """Names for what schema discovery could not resolve (docs/spectrum.md#info-link-schema)."""
+        overrides = self.cleaned_data.get("schema_overrides") or {}
+        problems = schema.override_problems(overrides)
+        if problems:
+            raise forms.ValidationError(problems)
+        return overrides
 
 
 class ConnectionInline(SecretsHiddenInline):
@@ -77,6 +116,8 @@ class ConnectionInline(SecretsHiddenInline):
             {
                 "fields": (
                     "read_source",
+                    # REST Get Vendors (documented) or SOAP GetVendors (no help page): docs/spectrum.md#getvendors
+                    "vendor_service",
                     "db_enabled",
                     "db_driver",
                     "db_host",
@@ -85,6 +126,7 @@ class ConnectionInline(SecretsHiddenInline):
                     "db_user",
                     "db_password",
                     "db_options",
+                    "schema_overrides",
                 )
             },
         ),
@@ -103,7 +145,7 @@ class PollScheduleInline(admin.TabularInline):
 class TenantAdmin(TenantScopedAdmin):
     tenant_path = ""
     form = TenantForm
-    inlines = [ConnectionInline, PollScheduleInline]
+    inlines = [ConnectionInline, PollScheduleInline, ApprovalRuleInline]
     list_display = ("name", "slug", "active", "onboarding_link", "api_key_prefix", "updated_at")
     list_filter = ("active",)
     search_fields = ("name", "slug")

@@ -12,11 +12,23 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from spectrum_sync.models import SyncStatus
+
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
 # Each line (a job's phase) is at least one Spectrum call on one worker: a document has at most
 # API_MAX_LINES of them, refused before any is validated.
 LINES = {"max_length": settings.API_MAX_LINES}
+# Every status a sync record can be in, so the schema lists awaiting_approval and rejected too.
+STATUS_HELP = (
+    "pending, sending, confirming: on its way; succeeded; failed; held (waits for a parent, a mapping or "
+    "the connection); awaiting_approval: waits for an accountant of the tenant to approve it; rejected: "
+    "turned down by an accountant (final; decision_comment says why); bypassed: entered by hand in Spectrum."
+)
+
+
+def status_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=SyncStatus.choices, help_text=STATUS_HELP)
 
 
 class DecimalText(serializers.DecimalField):
@@ -33,14 +45,9 @@ class DecimalText(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class DocumentSerializer(serializers.Serializer):
-    document_id = serializers.CharField(max_length=100, help_text="The document's id on the platform.")
-    version = serializers.CharField(
-        max_length=40, help_text="The platform's version of the document; the same id and version is one export."
-    )
-    company_code = serializers.CharField(
-        max_length=3, required=False, allow_blank=True, help_text="Spectrum company; default: the tenant's first."
-    )
+class CustomFieldsSerializer(serializers.Serializer):
+    """Platform custom fields, sent to the Spectrum UDFs the tenant's UDF mappings name."""
+
     custom_fields = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=250),
         required=False,
@@ -52,6 +59,16 @@ class DocumentSerializer(serializers.Serializer):
         if len(value) > limit:
             raise serializers.ValidationError(f"At most {limit} custom fields, got {len(value)}.")
         return value
+
+
+class DocumentSerializer(CustomFieldsSerializer):
+    document_id = serializers.CharField(max_length=100, help_text="The document's id on the platform.")
+    version = serializers.CharField(
+        max_length=40, help_text="The platform's version of the document; the same id and version is one export."
+    )
+    company_code = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="Spectrum company; default: the tenant's first."
+    )
 
     def validate_company_code(self, value: str) -> str:
         companies = self.context.get("companies") or []
@@ -88,7 +105,7 @@ class ARInvoiceSerializer(DocumentSerializer):
     lines = InvoiceLineSerializer(many=True, allow_empty=False, **LINES)
 
 
-class PhaseSerializer(serializers.Serializer):
+class PhaseSerializer(CustomFieldsSerializer):  # a phase's UDFs go to UpdatePhase_UDF
     phase_code = serializers.CharField(max_length=40)
     cost_type = serializers.CharField(max_length=10)
     description = serializers.CharField(max_length=250, required=False, allow_blank=True)
@@ -205,7 +222,7 @@ class ChangeOrderSerializer(DocumentSerializer):
 
 class AcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = status_field()
     status_url = serializers.URLField()
     duplicate = serializers.BooleanField(help_text="True when this document and version had been received before.")
 
@@ -239,14 +256,30 @@ class SyncRecordSerializer(serializers.Serializer):
     document_type = serializers.SerializerMethodField()
     document_id = serializers.CharField(source="platform_id")
     version = serializers.CharField()
-    status = serializers.CharField()
+    status = status_field()
     document_number = serializers.CharField()
     company_code = serializers.CharField()
     error = serializers.SerializerMethodField()
     held_reason = serializers.CharField()
+    verification = serializers.CharField(
+        help_text="What reading it back from Spectrum showed: confirmed, unverified (no Info-Link access), "
+        "mismatch or not_found; empty until read back."
+    )
+    spectrum = serializers.SerializerMethodField(
+        help_text="What Spectrum holds once read back: document_number, and total, tax and line_count where known."
+    )
+    decision_comment = serializers.CharField(help_text="The approver's comment; always given on a rejection.")
+    decided_by = serializers.SerializerMethodField(help_text="Username of who approved or rejected it, or empty.")
+    decided_at = serializers.DateTimeField(allow_null=True, help_text="When it was approved or rejected.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     attempts = AttemptSerializer(many=True, source="attempts.all")
+
+    def get_spectrum(self, record: Any) -> dict[str, Any]:
+        return dict((record.readback or {}).get("spectrum") or {})
+
+    def get_decided_by(self, record: Any) -> str:
+        return str(record.decided_by.get_username()) if record.decided_by_id else ""
 
     def get_document_type(self, record: Any) -> str:
         # The view passes the type's API name (the catalogue imports these serializers).

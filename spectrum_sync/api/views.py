@@ -91,7 +91,9 @@ def document_view(declaration: ExportType) -> type[DocumentView]:
             "(409). Versions compare as numbers when both are whole numbers, otherwise as text. "
             'Amounts and quantities are decimal strings ("596.50"), never JSON numbers. With '
             "`?dry_run=true` nothing is stored or sent: the answer is the exact Spectrum payload and "
-            "every pre-flight problem."
+            "every pre-flight problem. A document of a type the tenant approves first is stored as "
+            "`awaiting_approval` and not sent until an accountant approves it; if one rejects it, its status "
+            "becomes `rejected` and `decision_comment` says why (both also reach the platform's export results)."
         ),
         request=serializer_class,
         parameters=[OpenApiParameter("dry_run", bool, description="Return the payload and problems only.")],

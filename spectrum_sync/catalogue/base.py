@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mappings.mappers import Mapper
 from mappings.rules import MappingRules
@@ -24,6 +24,19 @@ WebLookup = Callable[[Any, str, Mapping[str, str]], bool]
 OwnKey = Callable[[Mapping[str, Any], str], "tuple[str, str] | None"]
 # The tax facts the mapper needs: job → sales tax code, tax code key → rate.
 TaxFacts = Callable[["Tenant", str, Mapping[str, Any], MappingRules], "tuple[dict[str, str], dict[str, Decimal]]"]
+
+
+class Totals(Protocol):
+    """A type whose total Spectrum computes itself (an invoice's tax): its totals beside the platform's."""
+
+    def preview(self, document: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
+        """Before sending: '' when Spectrum will hold the platform's total, else the difference in words."""
+
+    def compare(self, document: Mapping[str, Any], held: Mapping[str, Any]) -> list[str]:
+        """After read-back: how what Spectrum holds differs from the platform's totals."""
+
+    def summary(self, held: Mapping[str, Any]) -> dict[str, str]:
+        """Spectrum's total and tax of a document read back, for the platform."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class ExportType:
     tax_facts: TaxFacts | None = None
     # The dates pre-flight checks against Spectrum's open window; None: the services check none.
     dated: DatedColumns | None = None
+    # Totals Spectrum computes (pre-flight warns, read-back compares with the platform's); None: none.
+    totals: Totals | None = None
 
     @property
     def takes_udfs(self) -> bool:

@@ -1,6 +1,8 @@
 """What an accountant does with exports from the admin. Names are stable: the ADMIN screens call them.
 
 - :func:`retry` — send failed, held or unknown records again (after fixing the cause);
+- :func:`send_with_spectrum_total` — send an invoice held because Spectrum will compute another
+  total (its tax rule) anyway; the platform is told Spectrum's total;
 - :func:`bypass` — mark a record as entered by hand in Spectrum: it is never sent;
 - :func:`release_connection_hold` — after an authorization problem is fixed, resume the tenant's exports;
 - :func:`release_mapping_holds` — after a mapping row is saved, resume the records it completed.
@@ -20,7 +22,8 @@ from mappings.rules import Known, load_rules
 from spectrum_sync.catalogue import EXPORTS
 from spectrum_sync.enqueue import EXPORT_RESULT, send_on_commit
 from spectrum_sync.exports import preflight
-from spectrum_sync.exports.engine import HOLD_AUTHORIZATION, HOLD_CONFIGURATION, enqueue_on_commit
+from spectrum_sync.exports.holds import HOLD_AUTHORIZATION, HOLD_CONFIGURATION, HOLD_TOTAL
+from spectrum_sync.exports.queueing import enqueue_on_commit
 from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 
 RETRYABLE_STATUSES = (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.UNKNOWN)
@@ -60,6 +63,33 @@ def retry(records_or_ids: Iterable[SyncRecord | int], user: Any, note: str = "")
                 # A fresh budget of automatic tries for the fixed document.
                 changes["attempt_count"] = 0
                 changes["lost_claims"] = 0
+            if record.transition(SyncStatus.PENDING, **changes):
+                count += 1
+                enqueue_on_commit(record.pk)
+    return count
+
+
+def send_with_spectrum_total(records_or_ids: Iterable[SyncRecord | int], user: Any, note: str = "") -> int:
+    """Send documents held for a total Spectrum computes differently (``HOLD_TOTAL``) as they are.
+
+    The accountant accepts Spectrum's total: read-back then checks that Spectrum holds what was
+    sent, and the platform is told Spectrum's total and tax. Returns how many were queued.
+    """
+    count = 0
+    with transaction.atomic():
+        for record in _records(records_or_ids):
+            if record.status != SyncStatus.HELD or record.error_code != HOLD_TOTAL:
+                continue
+            accepted = _note(user, "Spectrum's total accepted", note)[:2000]
+            changes: dict[str, Any] = {
+                "next_attempt_at": None,
+                "held_reason": "",
+                "platform_notified_at": None,
+                "resolution_note": accepted,
+                "readback": {**record.readback, "difference_accepted": accepted},
+            }
+            if getattr(user, "pk", None):
+                changes["resolved_by"] = user
             if record.transition(SyncStatus.PENDING, **changes):
                 count += 1
                 enqueue_on_commit(record.pk)

@@ -39,3 +39,8 @@ def stale_seconds() -> int:
 def worker_loss_limit() -> int:
     """Claims in a row lost with their worker before the record is set aside (a poison document)."""
     return _int("EXPORT_WORKER_LOSS_LIMIT", 3)
+
+
+def confirm_seconds() -> int:
+    """How long read-back keeps looking for a document Spectrum accepted before flagging it."""
+    return _int("EXPORT_CONFIRM_SECONDS", 600)

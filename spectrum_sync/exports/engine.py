@@ -24,40 +24,46 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from connectors.errors import Consequence
 from connectors.spectrum.errors import SpectrumError, SpectrumMessage, SpectrumRejected
 from mappings.mappers import Mapped, SpectrumCall, company_of, key_of
-from mappings.rules import Known, MappingRules
 from spectrum_sync import connections
 from spectrum_sync.catalogue import EXPORTS
-from spectrum_sync.enqueue import EXPORT_RECORD, EXPORT_RESULT
-from spectrum_sync.enqueue import send as send_task
-from spectrum_sync.exports import conf, preflight, writer
-from spectrum_sync.models import Direction, SpectrumConnection, SyncAttempt, SyncRecord, SyncStatus, Tenant
+from spectrum_sync.exports import conf, periods, preflight, queueing, readback, versions, writer
+from spectrum_sync.exports.holds import (
+    HOLD_AUTHORIZATION,
+    HOLD_CONFIGURATION,
+    HOLD_NO_CONNECTION,
+    HOLD_PARENT,
+    HOLD_PERIOD,
+    HOLD_TOTAL,
+    NO_CONNECTION,
+    release_held_for,
+)
+from spectrum_sync.exports.results import after_outcome
+from spectrum_sync.models import (
+    Direction,
+    SpectrumConnection,
+    SyncAttempt,
+    SyncRecord,
+    SyncStatus,
+    Tenant,
+    Verification,
+)
 from spectrum_sync.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 Outcome = SyncAttempt.Outcome
 
-# Holds are told apart by their code: "M" waits for a master record (Spectrum's "missing"), "A" for
-# the connection's authorization (Spectrum's "abort"), "CFG" for incomplete mappings.
-HOLD_PARENT, HOLD_AUTHORIZATION, HOLD_CONFIGURATION = "M", "A", "CFG"
-# An older version retried after a newer one reached Spectrum: never sent.
-SUPERSEDED = "SUPERSEDED"
-# Held because the tenant has no Spectrum connection yet; released when one is saved.
-HOLD_NO_CONNECTION = "CONN"
-NO_CONNECTION = "No Spectrum connection yet: this document is sent once the tenant's connection is added."
 # A record set aside because workers kept dying on it (a poison document), never Spectrum's code.
 WORKER_LOST = "WORKER"
 
@@ -74,31 +80,13 @@ class CannotConfirm(Exception):
     """Spectrum cannot be asked whether an uncertain create went through."""
 
 
-# --- enqueueing ------------------------------------------------------------------------------------
-
-
-def enqueue(record_id: int, countdown: float | None = None) -> None:
-    """Hand a record to the exports queue; if the broker is down the sweeper finds it later."""
-    try:
-        if countdown:
-            send_task(EXPORT_RECORD, record_id, countdown=countdown)
-        else:
-            send_task(EXPORT_RECORD, record_id)
-    except Exception:
-        logger.warning("could not enqueue export of record %s; the sweeper will", record_id, exc_info=True)
-
-
-def enqueue_on_commit(record_id: int, countdown: float | None = None) -> None:
-    transaction.on_commit(partial(enqueue, record_id, countdown), robust=True)
+# --- the run of one record -----------------------------------------------------------------------
 
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential back-off with jitter: between half and all of base·2^(attempt-1), capped."""
     ceiling = min(conf.backoff_cap_seconds(), conf.backoff_base_seconds() * 2 ** max(attempt - 1, 0))
     return random.uniform(ceiling / 2, ceiling)
-
-
-# --- the run of one record -----------------------------------------------------------------------
 
 
 def process(record_id: int) -> str:
@@ -108,10 +96,12 @@ def process(record_id: int) -> str:
         .filter(pk=record_id, direction=Direction.EXPORT)
         .first()
     )
-    if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
+    if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN, SyncStatus.CONFIRMING):
         return "skipped"
     if record.next_attempt_at and record.next_attempt_at > timezone.now():
         return "not-due"
+    if record.status == SyncStatus.CONFIRMING:
+        return readback.confirm(record.pk)
     tenant = record.tenant
     if not tenant.active:
         return "tenant-inactive"
@@ -121,16 +111,16 @@ def process(record_id: int) -> str:
         if record.status == SyncStatus.PENDING:
             _hold_unclaimed(record, HOLD_NO_CONNECTION, NO_CONNECTION)
         return "no-connection"
-    if _older_version_unfinished(record):
+    if versions.older_unfinished(record):
         # Versions of one document reach Spectrum in order (a job's update after its create).
         delay = 5.0
         SyncRecord.objects.filter(pk=record.pk, status=record.status).update(
             next_attempt_at=timezone.now() + timedelta(seconds=delay)
         )
-        enqueue(record.pk, countdown=delay)
+        queueing.enqueue(record.pk, countdown=delay)
         return "waiting-for-older-version"
-    if record.status == SyncStatus.PENDING and _newer_version_sent(record):
-        _supersede(record)
+    if record.status == SyncStatus.PENDING and versions.newer_sent(record):
+        versions.supersede(record)
         return "superseded"
     if connection.exports_held_reason and record.status == SyncStatus.PENDING:
         _hold_unclaimed(record, HOLD_AUTHORIZATION, f"Exports are held: {connection.exports_held_reason}")
@@ -145,48 +135,13 @@ def process(record_id: int) -> str:
         return "lost-lease"
 
 
-def _older_version_unfinished(record: SyncRecord) -> bool:
-    return (
-        SyncRecord.objects.filter(
-            tenant_id=record.tenant_id,
-            direction=Direction.EXPORT,
-            object_type=record.object_type,
-            platform_id=record.platform_id,
-            created_at__lt=record.created_at,
-        )
-        .exclude(status__in=[SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.BYPASSED])
-        .exists()
-    )
-
-
-def _newer_version_sent(record: SyncRecord) -> bool:
-    """A later version of the document went to Spectrum (an older one failed, then was retried)."""
-    return SyncRecord.objects.filter(
-        tenant_id=record.tenant_id,
-        direction=Direction.EXPORT,
-        object_type=record.object_type,
-        platform_id=record.platform_id,
-        created_at__gt=record.created_at,
-        status__in=[SyncStatus.SUCCEEDED, SyncStatus.SENDING, SyncStatus.UNKNOWN],
-    ).exists()
-
-
-def _supersede(record: SyncRecord) -> None:
-    message = "Not sent: a newer version of this document has gone to Spectrum, and this one would overwrite it."
-    with transaction.atomic():
-        if record.transition(
-            SyncStatus.FAILED, error_code=SUPERSEDED, error_message=message, error_column="", platform_notified_at=None
-        ):
-            _after_outcome(record, SyncStatus.FAILED)
-
-
 def _export(record: SyncRecord, token: str) -> str:
     tenant = record.tenant
     # When a worker took it: the ledger's split between waiting in the queue and our work.
     record.sent_at = timezone.now()
     SyncRecord.objects.filter(pk=record.pk, lease_token=token).update(sent_at=record.sent_at)
     try:
-        check = preflight.run(tenant, record.object_type, record.payload)
+        check = preflight.run(tenant, record.object_type, periods.document_of(record))
     except Exception as exc:  # a bug or a database hiccup: keep the record, try again later
         logger.exception("record %s: pre-flight failed", record.pk)
         return _retry_later(record, token, SpectrumMessage("E", f"Internal error before sending: {exc}"))
@@ -200,6 +155,12 @@ def _export(record: SyncRecord, token: str) -> str:
         first = mapped.missing_parents[0]
         reason = "Waiting for Spectrum: " + "; ".join(p.message for p in mapped.missing_parents)
         return _hold(record, token, HOLD_PARENT, reason, first.column)
+    if check.period_problems:
+        return _hold_period(record, token, periods.from_preflight(record, check.period_problems))
+    if check.total_difference and not record.readback.get("difference_accepted"):
+        if tenant.total_difference == Tenant.TotalDifference.HOLD:
+            return _hold(record, token, HOLD_TOTAL, check.total_difference, "Sales_Tax_Amount")
+        record.readback = {**record.readback, "difference_accepted": "sent by the tenant's setting"}
     client = connections.spectrum_client(tenant)
     try:
         return _send_all(record, token, mapped, client)
@@ -305,6 +266,9 @@ def _after_failure(record: SyncRecord, token: str, exc: SpectrumError) -> str:
 
 def _rejected(record: SyncRecord, token: str, exc: SpectrumError) -> str:
     messages = exc.messages if isinstance(exc, SpectrumRejected) else []
+    closed = periods.from_rejection(record, messages)  # a closed period waits (docs/spectrum.md#closed-periods)
+    if closed is not None:
+        return _hold_period(record, token, closed)
     return _fail(record, token, messages or [SpectrumMessage("I", exc.message)])
 
 
@@ -396,24 +360,20 @@ def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None
         ):
             raise LostLease
         if status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD):
-            _after_outcome(record, status)
-
-
-def _after_outcome(record: SyncRecord, status: str) -> None:
-    """Tell the platform and the notification rules, once the outcome is committed."""
-    from spectrum_sync.notifications.api import notify_event
-
-    notify_event(record.tenant, str(status), record=record)
-    transaction.on_commit(partial(tell_platform, record.pk), robust=True)
+            after_outcome(record, status)
 
 
 def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str:
+    """Spectrum accepted every call: read the document back before calling it a success."""
     company = company_of(record.payload, preflight.default_company(record.tenant))
     spectrum_key = key_of(company, *mapped.lookup_key.values())
+    seen = {**record.readback, "kind": mapped.lookup_kind, "key": mapped.lookup_key}
+    confirming = readback.can_read_back(record.tenant, record.object_type)
+    now = timezone.now()
     _finish(
         record,
         token,
-        SyncStatus.SUCCEEDED,
+        SyncStatus.CONFIRMING if confirming else SyncStatus.SUCCEEDED,
         spectrum_key=spectrum_key[:100],
         document_number=(number or mapped.document_number)[:60],
         company_code=company[:3],
@@ -421,13 +381,18 @@ def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str
         error_message="",
         error_column="",
         held_reason="",
-        next_attempt_at=None,
+        next_attempt_at=now if confirming else None,
+        confirm_until=now + timedelta(seconds=conf.confirm_seconds()) if confirming else None,
+        verification="" if confirming else Verification.UNVERIFIED,
+        readback=seen if confirming else {**seen, "note": readback.UNVERIFIED_NOTE},
     )
     creates = EXPORTS[record.object_type].creates_object
     if creates:
         tenant = record.tenant
         transaction.on_commit(partial(release_held_for, tenant, creates, [spectrum_key]), robust=True)
-    return "succeeded"
+    # The first look right away: Info-Link reads Spectrum's own tables, so a document that was
+    # accepted is usually there at once; otherwise readback.confirm looks again with back-off.
+    return readback.confirm(record.pk) if confirming else "succeeded"
 
 
 def _fail(record: SyncRecord, token: str, messages: list[SpectrumMessage]) -> str:
@@ -444,7 +409,7 @@ def _fail(record: SyncRecord, token: str, messages: list[SpectrumMessage]) -> st
     return "failed"
 
 
-def _hold(record: SyncRecord, token: str, code: str, reason: str, column: str) -> str:
+def _hold(record: SyncRecord, token: str, code: str, reason: str, column: str, **changes: Any) -> str:
     _finish(
         record,
         token,
@@ -454,8 +419,13 @@ def _hold(record: SyncRecord, token: str, code: str, reason: str, column: str) -
         error_column=column[:100],
         held_reason=reason,
         next_attempt_at=None,
+        **changes,
     )
     return "held"
+
+
+def _hold_period(record: SyncRecord, token: str, hold: periods.PeriodHold) -> str:
+    return _hold(record, token, HOLD_PERIOD, redact(hold.reason)[:5000], hold.column, readback=hold.readback(record))
 
 
 def _hold_unclaimed(record: SyncRecord, code: str, reason: str) -> None:
@@ -463,7 +433,7 @@ def _hold_unclaimed(record: SyncRecord, code: str, reason: str) -> None:
         if record.transition(
             SyncStatus.HELD, error_code=code, error_message=reason, held_reason=reason, platform_notified_at=None
         ):
-            _after_outcome(record, SyncStatus.HELD)
+            after_outcome(record, SyncStatus.HELD)
 
 
 def _retry_later(record: SyncRecord, token: str, message: SpectrumMessage) -> str:
@@ -482,7 +452,7 @@ def _retry_later(record: SyncRecord, token: str, message: SpectrumMessage) -> st
     )
     # Short waits ride on the message; long ones are the sweeper's (no long ETA messages in Redis).
     if delay <= 60:
-        enqueue(record.pk, countdown=delay)
+        queueing.enqueue(record.pk, countdown=delay)
     return "retry"
 
 
@@ -499,7 +469,7 @@ def _to_unknown(record: SyncRecord, token: str, exc: SpectrumError) -> str:
         error_code="U",
         error_message=redact(f"Spectrum's answer was lost ({exc}); it will be looked up before any resend")[:5000],
     )
-    enqueue(record.pk, countdown=delay)
+    queueing.enqueue(record.pk, countdown=delay)
     return "unknown"
 
 
@@ -519,273 +489,3 @@ def _flag_connection(tenant: Tenant, message: str) -> None:
     SpectrumConnection.objects.filter(tenant=tenant).update(
         exports_held_reason=redact(message)[:2000], exports_held_at=timezone.now()
     )
-
-
-# --- telling the platform --------------------------------------------------------------------------
-
-
-def result_item(record: SyncRecord) -> dict[str, Any]:
-    from connectors.platform.client import upsert
-
-    return upsert(
-        str(record.pk),
-        {
-            "sync_record_id": record.pk,
-            "document_type": EXPORTS[record.object_type].api_name,
-            "platform_id": record.platform_id,
-            "version": record.version,
-            "status": record.status,
-            "document_number": record.document_number,
-            "error_code": record.error_code,
-            "error_message": record.error_message,
-            "error_column": record.error_column,
-            "held_reason": record.held_reason,
-        },
-    )
-
-
-def post_result(record_id: int) -> bool:
-    """Post a record's current outcome to the tenant's platform (signed, retried by the client).
-
-    The delivery id names the outcome, so a repeat after a crash is a duplicate the platform
-    ignores. On failure ``platform_notified_at`` stays empty and the sweeper tries again.
-    """
-    record = _untold(record_id)
-    return record is not None and _deliver_result(record, patient=True)
-
-
-def tell_platform(record_id: int) -> None:
-    """Right after an outcome commits, in the worker: one quick try without retry sleeps, so the
-    worker moves on at once; if the platform did not take it, the result task tries patiently."""
-    record = _untold(record_id)
-    if record is not None and not _deliver_result(record, patient=False):
-        enqueue_result(record.pk)
-
-
-def _untold(record_id: int) -> SyncRecord | None:
-    """The record, if it has a final outcome its tenant's platform has not been told of."""
-    record = SyncRecord.objects.select_related("tenant").filter(pk=record_id).first()
-    if record is None or record.platform_notified_at or not record.tenant.platform_url:
-        return None
-    if record.status not in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.BYPASSED):
-        return None
-    return record
-
-
-def _deliver_result(record: SyncRecord, *, patient: bool) -> bool:
-    from connectors.platform.client import RetryPolicy
-    from connectors.platform.errors import PlatformError
-
-    delivery_id = f"export-result-{record.pk}-{record.status}-{record.attempt_count}"
-    client = connections.platform_client(record.tenant)
-    if not patient:
-        client.retry = RetryPolicy(max_attempts=1)
-    try:
-        client.deliver("export-results", [result_item(record)], delivery_id=delivery_id)
-    except PlatformError:
-        logger.warning("record %s: telling the platform failed; it is tried again later", record.pk, exc_info=True)
-        return False
-    finally:
-        client.close()
-    SyncRecord.objects.filter(pk=record.pk, status=record.status, platform_notified_at__isnull=True).update(
-        platform_notified_at=timezone.now()
-    )
-    return True
-
-
-# --- holds waiting for a parent -------------------------------------------------------------------
-
-
-def parents_of(record: SyncRecord) -> set[tuple[str, str]]:
-    """The master records (object_type, mirror key) the document refers to."""
-    declaration = EXPORTS.get(record.object_type)
-    if declaration is None:
-        return set()
-    company = company_of(record.payload, preflight.default_company(record.tenant))
-    probe = declaration.mapper(record.payload, MappingRules(), Known(), company)
-    return {p.parent for p in probe.missing_parents if p.parent}
-
-
-def release_held_for(tenant: Tenant, object_type: str, keys: Iterable[str]) -> int:
-    """Release the tenant's exports held for a missing ``object_type`` whose key is in ``keys``.
-
-    For the IMPORTS poll (after it writes the mirror) and for our own job exports. Keys are mirror
-    keys, ``"<company>|<code>"`` (``SpectrumRecord.key``). Released records go back to pending and
-    are enqueued after commit; one still missing another parent is held again by the engine.
-    Returns how many were released.
-    """
-    arrived = {(object_type, key) for key in keys}
-    if not arrived:
-        return 0
-    released = 0
-    held = SyncRecord.objects.filter(
-        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_PARENT
-    ).select_related("tenant")
-    with transaction.atomic():
-        for record in held:
-            if parents_of(record) & arrived and record.transition(
-                SyncStatus.PENDING, next_attempt_at=None, held_reason="", error_message="", platform_notified_at=None
-            ):
-                released += 1
-                enqueue_on_commit(record.pk)
-    return released
-
-
-def release_on_new_connection(instance: SpectrumConnection, created: bool, raw: bool = False, **_: Any) -> None:
-    """A tenant's first connection is saved (``post_save``, connected in SpectrumSyncConfig.ready):
-    documents that arrived while it had none were held for one."""
-    if created and not raw:
-        release_held_without_connection(instance.tenant)
-
-
-def release_held_without_connection(tenant: Tenant) -> int:
-    """The tenant's exports held for want of a Spectrum connection go back to pending (one is saved)."""
-    released = 0
-    held = SyncRecord.objects.filter(
-        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=HOLD_NO_CONNECTION
-    ).select_related("tenant")
-    if not held.exists():  # the usual case: every connection save asks
-        return 0
-    with transaction.atomic():
-        for record in held:
-            if record.transition(
-                SyncStatus.PENDING,
-                next_attempt_at=None,
-                held_reason="",
-                error_code="",
-                error_message="",
-                platform_notified_at=None,
-            ):
-                released += 1
-                enqueue_on_commit(record.pk)
-    return released
-
-
-# --- the sweeper ------------------------------------------------------------------------------------
-
-
-def sweep(limit: int = 500) -> dict[str, int]:
-    """Re-enqueue what a lost message or a dead worker left behind; retell the platform.
-
-    - ``sending`` with an expired lease → ``unknown`` (the send may have happened: reconcile first);
-    - held for a parent that has arrived meanwhile (a release the poll could not make) → pending;
-    - ``pending`` / ``unknown`` that are due, or untouched for a while → enqueued again;
-    - outcomes the platform was not told of → told.
-    """
-    now = timezone.now()
-    counts = {"expired": 0, "released": 0, "enqueued": 0, "results": 0}
-    exports = SyncRecord.objects.filter(direction=Direction.EXPORT, tenant__active=True)
-    for record in exports.filter(status=SyncStatus.SENDING, lease_expires_at__lt=now).order_by("lease_expires_at")[
-        :limit
-    ]:
-        if _expire_lease(record, now):
-            counts["expired"] += 1
-    counts["released"] = _release_arrived_parents(exports, limit)
-    stale = now - timedelta(seconds=conf.stale_seconds())
-    due = exports.filter(status__in=[SyncStatus.PENDING, SyncStatus.UNKNOWN]).filter(
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, updated_at__lt=stale)
-    )
-    for record_id in fair_share(due, limit):
-        enqueue(record_id)
-        counts["enqueued"] += 1
-    untold = exports.filter(
-        status__in=[SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.BYPASSED],
-        platform_notified_at__isnull=True,
-        updated_at__lt=stale,
-    ).exclude(tenant__platform_url="")
-    for record_id in fair_share(untold, limit):
-        enqueue_result(record_id)
-        counts["results"] += 1
-    return counts
-
-
-def fair_share(records: Any, limit: int) -> list[int]:
-    """Up to ``limit`` ids, taken round robin over tenants: every tenant's first due record, then
-    every tenant's second, and so on. One tenant's backlog cannot fill the window while another
-    tenant's lost messages wait."""
-    turn = Window(RowNumber(), partition_by=[F("tenant_id")], order_by=[F("next_attempt_at").asc(), F("pk").asc()])
-    ranked = records.annotate(turn=turn).order_by("turn", "next_attempt_at", "pk")
-    return list(ranked.values_list("pk", flat=True)[:limit])
-
-
-def _expire_lease(record: SyncRecord, now: datetime) -> bool:
-    """A worker took the record and stopped without an outcome (it died, or hung past its lease).
-
-    Usually the record goes to ``unknown``: Spectrum is checked before any resend. When workers
-    have now died on it EXPORT_WORKER_LOSS_LIMIT claims in a row, the document itself is the likely
-    cause (a poison document): it is set aside as failed instead, so it cannot take the next worker
-    down too; the accountant sees why, and a retry still checks Spectrum before sending.
-    """
-    lost = record.lost_claims + 1
-    if lost >= conf.worker_loss_limit():
-        what = f"the worker exporting this document stopped {lost} times in a row"
-        return _set_aside(record, what, "before finishing", lease_token="", lease_expires_at=None, lost_claims=lost)
-    return record.transition(
-        SyncStatus.UNKNOWN,
-        lease_token="",
-        lease_expires_at=None,
-        next_attempt_at=now,
-        lost_claims=lost,
-        error_code="U",
-        error_message="The worker sending this stopped before Spectrum's answer was recorded; "
-        "Spectrum is checked before any resend",
-    )
-
-
-def set_aside_undeliverable(record_id: int, deliveries: int) -> bool:
-    """Its task message killed the worker ``deliveries`` times before the record was even claimed.
-
-    Celery drops such a message after its worker-lost retries (CELERY_TASK_RETRY_ON_WORKER_LOST);
-    the record would otherwise sit pending and be fed to workers again by the sweeper. A record
-    that is already being sent is left to the lease (``_expire_lease``).
-    """
-    record = SyncRecord.objects.filter(pk=record_id, direction=Direction.EXPORT).select_related("tenant").first()
-    if record is None or record.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
-        return False
-    what = f"the worker process picking up this document stopped {deliveries} times"
-    return _set_aside(record, what, "before it could start")
-
-
-def _set_aside(record: SyncRecord, what: str, when: str, **changes: Any) -> bool:
-    """Fail a poison document with the reason, tell the platform and the rules; False if it moved."""
-    message = (
-        f"Set aside: {what} (crashed, ran out of memory or was killed) {when}. Spectrum is checked before "
-        "any resend, so retrying cannot enter it twice."
-    )
-    with transaction.atomic():
-        if not record.transition(
-            SyncStatus.FAILED,
-            next_attempt_at=None,
-            platform_notified_at=None,
-            error_code=WORKER_LOST,
-            error_column="",
-            error_message=message,
-            **changes,
-        ):
-            return False
-        _after_outcome(record, SyncStatus.FAILED)
-    logger.critical("record %s set aside: %s", record.pk, what)
-    return True
-
-
-def _release_arrived_parents(exports: Any, limit: int) -> int:
-    """Held-for-a-parent records whose parents all exist now go back to pending (oldest first)."""
-    released = 0
-    held = exports.filter(status=SyncStatus.HELD, error_code=HOLD_PARENT).select_related("tenant")
-    for record in held.order_by("updated_at")[:limit]:
-        parents = parents_of(record)
-        if parents and preflight.known_records(record.tenant, parents) >= parents:
-            with transaction.atomic():
-                if record.transition(
-                    SyncStatus.PENDING, next_attempt_at=None, held_reason="", platform_notified_at=None
-                ):
-                    released += 1
-                    enqueue_on_commit(record.pk)
-    return released
-
-
-def enqueue_result(record_id: int) -> None:
-    try:
-        send_task(EXPORT_RESULT, record_id)
-    except Exception:
-        logger.warning("could not enqueue the result of record %s", record_id, exc_info=True)

@@ -5,6 +5,9 @@ Spectrum in version order: a version older than one already received is refused,
 so the records of one document are stored in version order and the engine sends them in that
 order. Versions compare as numbers when both are whole numbers, otherwise as text (ISO 8601
 timestamps sort right).
+
+A document of a type the tenant approves first (spectrum_sync/exports/approval.py) is stored
+``awaiting_approval`` and not queued; a newer version replaces a waiting one in the queue.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from spectrum_sync.exports.engine import HOLD_NO_CONNECTION, NO_CONNECTION, enqueue_on_commit
+from spectrum_sync.exports import approval
+from spectrum_sync.exports.holds import HOLD_NO_CONNECTION, NO_CONNECTION
+from spectrum_sync.exports.queueing import enqueue_on_commit
 from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 
 
@@ -53,6 +58,7 @@ def accept(
             if same is not None:
                 return _repeat(same, digest), False
             _refuse_if_superseded(known, version)
+            approval.supersede_waiting(known, version)
             return _create(tenant, object_type, platform_id, version, document, digest), True
     except IntegrityError:  # the same version posted twice at once: the other request stored it
         same = SyncRecord.objects.get(
@@ -106,6 +112,8 @@ def _refuse_if_superseded(known: list[SyncRecord], version: str) -> None:
 def _create(
     tenant: Tenant, object_type: str, platform_id: str, version: str, document: Mapping[str, Any], digest: str
 ) -> SyncRecord:
+    if approval.needs_approval(tenant, object_type):
+        return _create_awaiting_approval(tenant, object_type, platform_id, version, document, digest)
     connected = SpectrumConnection.objects.filter(tenant=tenant).exists()
     record = SyncRecord.objects.create(
         tenant=tenant,
@@ -125,4 +133,24 @@ def _create(
     )
     if connected:
         enqueue_on_commit(record.pk)
+    return record
+
+
+def _create_awaiting_approval(
+    tenant: Tenant, object_type: str, platform_id: str, version: str, document: Mapping[str, Any], digest: str
+) -> SyncRecord:
+    """Stored for an accountant to approve or reject; not queued. The platform hears that it waits."""
+    record = SyncRecord.objects.create(
+        tenant=tenant,
+        direction=Direction.EXPORT,
+        object_type=object_type,
+        platform_id=platform_id,
+        version=version,
+        idempotency_key=SyncRecord.make_idempotency_key(tenant.pk, Direction.EXPORT, object_type, platform_id, version),
+        status=SyncStatus.AWAITING_APPROVAL,
+        payload=dict(document),
+        body_hash=digest,
+        company_code=str(document.get("company_code") or "")[:3],
+    )
+    approval.tell_platform_on_commit(record)
     return record

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumError
+from linking.lookup import linked_spectrum_key
 from mappings.completeness import missing_in
 from mappings.mappers import Mapped, Problem, company_of, spectrum_date
 from mappings.models import ProcessingDateRange, SpectrumModule
@@ -33,13 +34,18 @@ from spectrum_sync.models import Direction, MirrorRecord, SyncRecord, SyncStatus
 class Preflight:
     mapped: Mapped
     config_problems: list[str] = field(default_factory=list)
+    # Spectrum will hold another total than the platform's (its tax rule): the words, or ''.
+    total_difference: str = ""
+    # Dates outside the open processing range recorded here: the document waits for the period to
+    # open (exports/periods.py), it does not fail.
+    period_problems: list[Problem] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        """What the engine would do: "send", "hold" (waits for a parent or mappings) or "fail"."""
+        """What the engine would do: "send", "hold" (waits for a parent, mappings or a period) or "fail"."""
         if self.mapped.blocking:
             return "fail"
-        if self.config_problems or self.mapped.missing_parents:
+        if self.config_problems or self.mapped.missing_parents or self.period_problems:
             return "hold"
         return "send"
 
@@ -51,6 +57,10 @@ class Preflight:
             if p.need is None
         ]
         out.extend({"code": "CFG", "message": text, "column": "", "waits_for": None} for text in self.config_problems)
+        out.extend(
+            {"code": "PERIOD", "message": p.message, "column": p.column, "waits_for": None}
+            for p in self.period_problems
+        )
         return out
 
 
@@ -95,12 +105,15 @@ def build_known(tenant: Tenant, object_type: str, document: Mapping[str, Any], r
         wanted.add(own)
     existing = known_records(tenant, wanted)
     job_tax, rates = declaration.tax_facts(tenant, company, document, rules) if declaration.tax_facts else ({}, {})
+    # A platform job linked to a job Spectrum has (linking/) is that job: updated, never added again.
+    platform_id = str(document.get("document_id") or "")
+    linked = own is not None and own not in existing and bool(linked_spectrum_key(tenant.pk, object_type, platform_id))
     return Known(
         existing=frozenset(existing),
         job_tax=job_tax,
         tax_rates=rates,
         today=timezone.localdate(),
-        job_exists_in_spectrum=own is not None and own in existing,
+        job_exists_in_spectrum=own is not None and (own in existing or linked),
     )
 
 
@@ -116,8 +129,16 @@ def run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Prefli
     known = build_known(tenant, object_type, document, rules)
     company = default_company(tenant)
     mapped = EXPORTS[object_type].mapper(document, rules, known, company)
-    mapped.problems.extend(date_range_problems(tenant, object_type, document, company))
-    return Preflight(mapped=mapped, config_problems=configuration_problems(rules, object_type, company, mapped))
+    totals = EXPORTS[object_type].totals
+    difference = ""
+    if totals is not None and mapped.calls and not mapped.blocking:
+        difference = totals.preview(document, mapped.calls[0].fields)
+    return Preflight(
+        mapped=mapped,
+        config_problems=configuration_problems(rules, object_type, company, mapped),
+        total_difference=difference,
+        period_problems=date_range_problems(tenant, object_type, document, company),
+    )
 
 
 def mapping_needs(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> list[MappingNeed]:
@@ -188,9 +209,11 @@ class DryRun:
     problems: list[dict[str, Any]]
     mapping_needs: list[MappingNeed]
     date_ranges: list[str]
+    # What Spectrum will hold beside the platform's totals, when they differ, and what then happens.
+    totals: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "calls": self.calls, "problems": self.problems}
+        return {"verdict": self.verdict, "calls": self.calls, "problems": self.problems, "totals": self.totals}
 
 
 def dry_run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> DryRun:
@@ -204,12 +227,23 @@ def dry_run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Dr
     verdict = check.verdict
     if verdict == "send" and any(p["code"] in ("I", "M") and not p["waits_for"] for p in problems):
         verdict = "fail"
+    totals = []
+    if check.total_difference:
+        holds = tenant.total_difference == Tenant.TotalDifference.HOLD
+        then = (
+            "it would be held for an accountant to send with Spectrum's total"
+            if holds
+            else "it would be sent, and the platform told Spectrum's total"
+        )
+        totals.append(f"{check.total_difference}: {then} (the tenant's setting).")
+        verdict = "hold" if holds and verdict == "send" else verdict
     return DryRun(
         verdict=verdict,
         calls=[c.as_dict() for c in check.mapped.calls],
         problems=problems,
         mapping_needs=check.mapped.mapping_needs,
         date_ranges=_ranges_checked(tenant, object_type, document),
+        totals=totals,
     )
 
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connectors.spectrum import rules
 from connectors.spectrum.errors import (
     SpectrumConfigurationError,
     SpectrumMessage,
@@ -38,6 +39,8 @@ class Answer:
 
     messages: list[SpectrumMessage]
     raw: str
+    # Spectrum answered 2xx in a shape we do not recognise: only read-back can confirm it.
+    unconfirmed: bool = False
 
     def value_for(self, column: str) -> str:
         for msg in self.messages:
@@ -62,9 +65,11 @@ def _rest_answer(service: str, results: list[Any]) -> Answer:
         raise SpectrumRejected(messages, service=service, client_side=all(r.client_side for r in refused))
     keys = [str(r.key) for r in results if r.key]
     messages = [m for r in results for m in r.messages]
-    if keys:
+    unconfirmed = any(getattr(r, "unconfirmed", False) for r in results)
+    if keys and not unconfirmed:
         messages.append(SpectrumMessage("G", keys[0], "key"))
-    return Answer(messages, json.dumps({"imported": keys}))
+    raw = {"imported": keys, "unconfirmed": True} if unconfirmed else {"imported": keys}
+    return Answer(messages, json.dumps(raw), unconfirmed=unconfirmed)
 
 
 def send(client: SpectrumWriter, call: SpectrumCall, *, guid: str) -> Answer:
@@ -79,9 +84,15 @@ def send(client: SpectrumWriter, call: SpectrumCall, *, guid: str) -> Answer:
 
 
 def client_side_problems(client: SpectrumWriter, calls: list[SpectrumCall]) -> list[SpectrumMessage]:
-    """The client's own validation of every SOAP call (no I/O): the same messages Spectrum would give."""
+    """The client's own validation of every call (no I/O): the same messages Spectrum would give —
+    the layout of each SOAP call, then every call by the rules of its help page
+    (connectors/spectrum/rules.py, docs/spectrum.md#rules-by-page)."""
     problems: list[SpectrumMessage] = []
     for call in calls:
         if not call.rest:
-            problems.extend(client.validate(call.service, {k: str(v) for k, v in call.fields.items()}))
+            fields = {k: "" if v is None else str(v) for k, v in call.fields.items()}
+            problems.extend(client.validate(call.service, fields))
+            problems.extend(rules.before_sending(call.service, fields, rest=False))
+        else:
+            problems.extend(rules.before_sending(call.service, call.fields, rest=True))
     return problems

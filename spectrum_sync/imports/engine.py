@@ -31,14 +31,23 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.errors import Consequence
 from connectors.platform.errors import PlatformError
 from connectors.spectrum.errors import SpectrumError
 from connectors.spectrum.records import SpectrumRecord
+from linking.lookup import with_platform_ids
 from mappings.rules import load_class_names
 from spectrum_sync import connections, enqueue
 from spectrum_sync.imports import bulk, deletions, leases, mappers, readers
 from spectrum_sync.imports.declarations import ImportDeclaration, get, record_hash
+from spectrum_sync.imports.runs import (
+    Counts,
+    close_orphaned_runs,
+    cut_notice,
+    describe_delivery_error,
+    describe_read_error,
+    finish,
+    other_company_notice,
+)
 from spectrum_sync.models import Direction, PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
 from spectrum_sync.redaction import redact
 
@@ -90,30 +99,6 @@ class Change:
 
 
 @dataclass
-class Counts:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    other_company: int = 0
-    held: int = 0
-    notices: list[str] = field(default_factory=list)
-
-    def apply_to(self, run: SyncRun) -> None:
-        run.read_count = self.read
-        run.created_count = self.created
-        run.updated_count = self.updated
-        run.deleted_count = self.deleted
-        run.unchanged_count = self.unchanged
-        run.failed_count = self.failed
-        run.other_company_count = self.other_company
-        run.held_deletion_count = self.held
-        run.notice = "\n".join(self.notices)
-
-
-@dataclass
 class Poll:
     schedule: PollSchedule
     token: int
@@ -145,7 +130,8 @@ class Poll:
             seen = self.compare(reader.iter_records(self.declaration.object_type, company), live, company)
             if readers.cut_replies(reader) > cuts:
                 complete = False
-                self.counts.notices.append(cut_notice(company))
+                # REST Get Vendors without the database reads active vendors only: not a cut reply.
+                self.counts.notices.append(readers.incomplete_notice(reader, company) or cut_notice(company))
             elif seen == 0 and known > EMPTY_READ_GUARD:
                 raise PollRefused(
                     f"Spectrum returned no {self.declaration.label} records for company {company} although "
@@ -227,7 +213,8 @@ class Poll:
         changes, self.pending = self.pending, []
         self.chunk_number += 1
         delivery_id = f"{self.tenant.slug}.{self.declaration.object_type}.run{self.run.pk}.{self.chunk_number}"
-        items = [change.item for change in changes]
+        # A record linked to one the platform already had carries its platform id (one query per chunk).
+        items = with_platform_ids(self.tenant.pk, self.declaration.object_type, [change.item for change in changes])
         try:
             self.platform.deliver(self.declaration.resource, items, delivery_id=delivery_id)
         except PlatformError as exc:
@@ -339,35 +326,6 @@ class Poll:
         }
 
 
-def cut_notice(company: str) -> str:
-    return (
-        f"Spectrum's reply for company {company} ended in a cut after a whole row (its known truncation, or "
-        "a server that stopped mid-reply): the records read were delivered, but no deletions were computed."
-    )
-
-
-def other_company_notice(count: int, companies: list[str]) -> str:
-    return (
-        f"{count} row(s) Spectrum returned belong to another company than {', '.join(companies)}; "
-        "they were dropped, not delivered."
-    )
-
-
-def describe_delivery_error(exc: PlatformError) -> str:
-    if exc.consequence is Consequence.REJECT:
-        return redact(f"The platform refused the delivery (HTTP {exc.status}): {exc.body}")[:2000]
-    if exc.consequence is Consequence.CONFIGURATION:
-        return redact(f"Delivery to the platform is not configured: {exc.message}")[:2000]
-    return redact(f"The platform could not be reached or was busy: {exc.message}")[:2000]
-
-
-def describe_read_error(exc: SpectrumError, declaration: ImportDeclaration, source: str) -> str:
-    if exc.consequence is Consequence.CONFIGURATION:
-        return redact(f"Reading {declaration.label} from Spectrum ({source}) is not set up: {exc}")
-    kind = "could not be reached" if exc.retryable else "refused the request"
-    return redact(f"Spectrum {kind} while reading {declaration.label} ({source}): {exc}")
-
-
 def run_poll(
     schedule: PollSchedule,
     token: int,
@@ -428,7 +386,24 @@ def run_poll(
     if owned_client is not None:
         owned_client.close()
     finish(schedule, token, run, counts, error, started, tell=not superseded)
+    if not superseded:
+        release_period_holds(tenant)
     return run
+
+
+# The export hold code of a closed Spectrum period (spectrum_sync/exports/holds.py HOLD_PERIOD; the
+# pipelines import nothing of each other, tests/exports/test_periods.py checks the two agree).
+PERIOD_HOLD = "PERIOD"
+
+
+def release_period_holds(tenant: Tenant) -> None:
+    """After each poll: an exports worker looks again at the tenant's exports held for a closed
+    period (spectrum_sync/exports/periods.py); no message when it has none."""
+    held = SyncRecord.objects.filter(
+        tenant=tenant, direction=Direction.EXPORT, status=SyncStatus.HELD, error_code=PERIOD_HOLD
+    )
+    if held.exists():
+        enqueue.send_on_commit(enqueue.EXPORT_RELEASE_PERIODS, tenant.pk)
 
 
 def run_redelivery(
@@ -463,98 +438,3 @@ def run_redelivery(
         owned_client.close()
     finish(schedule, token, run, counts, error, started, tell=False, is_poll=False)
     return run
-
-
-def close_orphaned_runs(schedule: PollSchedule, token: int) -> int:
-    """Runs still "running" under an older token belong to a poll that died: say so and close them."""
-    orphans = SyncRun.objects.filter(
-        tenant_id=schedule.tenant_id,
-        object_type=schedule.object_type,
-        status=SyncRun.Status.RUNNING,
-        fencing_token__lt=token,
-    )
-    if not orphans.exists():  # the usual case: a read, so a quiet poll still writes only its run
-        return 0
-    return orphans.update(
-        status=SyncRun.Status.FAILED,
-        finished_at=timezone.now(),
-        error="The poll stopped without finishing (its worker died or lost its lease); a later poll took over. "
-        "Changes it had not recorded are delivered by the next poll.",
-    )
-
-
-def finish(
-    schedule: PollSchedule,
-    token: int,
-    run: SyncRun,
-    counts: Counts,
-    error: str,
-    started: float,
-    *,
-    tell: bool = True,
-    is_poll: bool = True,
-) -> None:
-    counts.apply_to(run)
-    run.status = (
-        SyncRun.Status.FAILED if error else SyncRun.Status.AWAITING if counts.held else SyncRun.Status.SUCCEEDED
-    )
-    run.error = error
-    run.finished_at = timezone.now()
-    run.duration_ms = int((time.monotonic() - started) * 1000)
-    previous = previous_run_status(run)
-    with transaction.atomic():
-        run.save(update_fields=[*FINAL_FIELDS])
-        # A retry is not a poll: it must not make a poll that stopped running look recent.
-        leases.release(schedule.pk, token, run_id=run.pk if is_poll else None, succeeded=is_poll and not error)
-        if tell:
-            notify(schedule.tenant, run, previous)
-    if error:
-        logger.warning("poll %s of %s %s failed: %s", run.pk, schedule.tenant.slug, run.object_type, error)
-    else:
-        logger.info(
-            "poll %s of %s %s: read %s, created %s, updated %s, deleted %s in %s ms",
-            run.pk,
-            schedule.tenant.slug,
-            run.object_type,
-            run.read_count,
-            run.created_count,
-            run.updated_count,
-            run.deleted_count,
-            run.duration_ms,
-        )
-
-
-FINAL_FIELDS = (
-    "status",
-    "error",
-    "finished_at",
-    "duration_ms",
-    "read_count",
-    "created_count",
-    "updated_count",
-    "deleted_count",
-    "unchanged_count",
-    "failed_count",
-    "other_company_count",
-    "held_deletion_count",
-    "notice",
-)
-
-
-def previous_run_status(run: SyncRun) -> str | None:
-    return (
-        SyncRun.objects.filter(tenant_id=run.tenant_id, object_type=run.object_type, finished_at__isnull=False)
-        .exclude(pk=run.pk)
-        .order_by("-started_at", "-pk")
-        .values_list("status", flat=True)
-        .first()
-    )
-
-
-def notify(tenant: Tenant, run: SyncRun, previous: str | None) -> None:
-    from spectrum_sync.notifications.api import notify_event
-
-    if run.status == SyncRun.Status.FAILED:
-        notify_event(tenant, "poll_failed", run=run)
-    elif previous == SyncRun.Status.FAILED:
-        notify_event(tenant, "recovered", run=run)

@@ -174,14 +174,7 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, dict[str, Any]]:
     if delivery.kind == EmailDelivery.Kind.EVENT and delivery.event is not None:
         return compose_event(delivery.event)
     if delivery.kind == EmailDelivery.Kind.DIGEST:
-        ctx = dict(delivery.context)
-        counts = ctx.get("counts", {})
-        subject = (
-            f"{SUBJECT_PREFIX} {tenant}: daily digest for {ctx.get('day', '')}: "
-            f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} failed, "
-            f"{counts.get('held', 0)} held"
-        )
-        return "digest", subject, ctx
+        return compose_digest(delivery)
     if delivery.kind == EmailDelivery.Kind.ESCALATION:
         ctx = dict(delivery.context)
         ctx["recent"] = recent_failures(delivery)
@@ -211,6 +204,23 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, dict[str, Any]]:
         subject = f"{SUBJECT_PREFIX} {tenant}: {ctx.get('count', 0)} {ctx['object_type_label']} deletions wait for you"
         return "deletions", subject, ctx
     raise ValueError(f"delivery {delivery.pk} of kind {delivery.kind!r} has nothing to say")
+
+
+def compose_digest(delivery: EmailDelivery) -> tuple[str, str, dict[str, Any]]:
+    """The daily digest of a rule, or the approvers' digest of what waits (notifications/approvals.py)."""
+    ctx = dict(delivery.context)
+    tenant = delivery.tenant
+    if ctx.get("kind") == "approvals":
+        count = ctx.get("count", 0)
+        noun = "document waits" if count == 1 else "documents wait"
+        return "approvals", f"{SUBJECT_PREFIX} {tenant}: {count} {noun} for your approval ({ctx.get('day', '')})", ctx
+    counts = ctx.get("counts", {})
+    subject = (
+        f"{SUBJECT_PREFIX} {tenant}: daily digest for {ctx.get('day', '')}: "
+        f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} failed, "
+        f"{counts.get('held', 0)} held"
+    )
+    return "digest", subject, ctx
 
 
 RECORD_SUBJECTS = {

@@ -56,6 +56,17 @@ def notify_digests() -> int:
     return len(ids)
 
 
+@shared_task(name="spectrum_sync.tasks.notify_approval_digests")
+def notify_approval_digests() -> int:
+    """Hourly: each tenant's approvers hear once a day, from their digest hour, what waits for approval."""
+    from spectrum_sync.notifications.approvals import build_approval_digests
+
+    ids = build_approval_digests()
+    for delivery_id in ids:
+        enqueue_delivery(delivery_id)
+    return len(ids)
+
+
 @shared_task(name="spectrum_sync.tasks.notify_health_checks")
 def notify_health_checks() -> int:
     """Daily: one health check task per active tenant with a Spectrum connection."""

@@ -229,7 +229,7 @@ def posted_values(form: Any) -> dict[str, Any]:
         value = bound.value()
         if value is True:
             data[bound.html_name] = "on"
-        elif value not in (None, False, "", []):
+        elif value is not False and value not in (None, "", []):  # 0 is sent ("0"), as a browser does
             data[bound.html_name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
     return data
 

@@ -144,17 +144,19 @@ def test_dry_run_of_a_held_record_shows_calls_needs_and_the_open_date_window(wor
     )
     page = client.get(f"/admin/spectrum_sync/syncrecord/{record.pk}/dry-run/").content.decode()
     assert "Invoice_Date 10/15/2026 is outside Spectrum&#x27;s open Accounts Receivable processing range" in page
-    assert "11/01/2026–11/30/2026" in page and "It would fail before reaching Spectrum" in page
+    assert "11/01/2026–11/30/2026" in page and "It would be held" in page
     assert SyncRecord.objects.get(pk=record.pk).status == SyncStatus.HELD  # nothing changed
 
 
 def test_udf_form_offers_only_what_spectrums_services_take(world: World) -> None:
     client = client_for(world.staff)
     form = client.get("/admin/mappings/udfmapping/add/").content.decode()
-    assert 'value="job"' in form and 'value="ar_invoice"' not in form
+    # The screen says which types Spectrum has no UDF service for (docs/spectrum.md#udf-services).
+    assert 'value="job"' in form and "no UDF service for AR invoices" in form
     row = {"tenant": world.acme.pk, "platform_field": "region", "udf_slot": 3, "max_length": 20}
     refused = client.post("/admin/mappings/udfmapping/add/", {**row, "document_type": "ar_invoice"})
-    assert refused.status_code == 200 and "errorlist" in refused.content.decode()
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "errorlist" in page and "Send this value another way" in page
     assert not UDFMapping.objects.exists()
     assert client.post("/admin/mappings/udfmapping/add/", {**row, "document_type": "job"}).status_code == 302
 

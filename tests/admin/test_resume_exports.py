@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mappings.models import GLAccountMapping
-from spectrum_sync.exports import engine, intake
+from spectrum_sync.exports import engine, intake, queueing
 from spectrum_sync.models import MirrorRecord, SpectrumConnection, SyncRecord, SyncStatus
 from tests.admin.world import World, client_for
 from tests.fixtures_platform import platform_simulator  # noqa: F401
@@ -73,7 +73,7 @@ def held(
     django_capture_on_commit_callbacks: Any,
 ) -> Held:
     enqueued: list[int] = []
-    monkeypatch.setattr(engine, "enqueue", lambda record_id, countdown=None: enqueued.append(record_id))
+    monkeypatch.setattr(queueing, "enqueue", lambda record_id, countdown=None: enqueued.append(record_id))
     setup = Held(world, spectrum_simulator_sqlite, platform_simulator, enqueued)
     auth_id = SpectrumConnection.objects.get(tenant=world.acme).authorization_id
     spectrum_simulator_sqlite.add_auth(auth_id, ["DC1", "DC2"], active=False)  # revoked in Spectrum

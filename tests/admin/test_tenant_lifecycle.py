@@ -40,7 +40,7 @@ def posted_values(form: Any) -> dict[str, Any]:
         value = "" if isinstance(bound.field.widget, PasswordInput) else bound.value()
         if value is True:
             data[bound.html_name] = "on"
-        elif value not in (None, False, "", []):
+        elif value is not False and value not in (None, "", []):  # 0 is sent ("0"), as a browser does
             data[bound.html_name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
     return data
 
@@ -277,9 +277,12 @@ def add_tenant_data(name: str, slug: str, **extra: str) -> dict[str, str]:
         "connection-0-auth_mode": "basic",
         "connection-0-verify_tls": "on",
         "connection-0-read_source": "web_services",
+        "connection-0-vendor_service": "rest",
         "connection-0-db_driver": "ODBC Driver 18 for SQL Server",
         "poll_schedules-TOTAL_FORMS": "0",
         "poll_schedules-INITIAL_FORMS": "0",
+        "approval_rules-TOTAL_FORMS": "0",
+        "approval_rules-INITIAL_FORMS": "0",
         **extra,
     }
 

@@ -25,9 +25,9 @@ def api_key(tenant: Tenant) -> str:
 
 @pytest.fixture
 def api(api_key: str, monkeypatch: pytest.MonkeyPatch) -> Client:
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import queueing
 
-    monkeypatch.setattr(engine, "enqueue", lambda record_id, countdown=None: None)
+    monkeypatch.setattr(queueing, "enqueue", lambda record_id, countdown=None: None)
     return Client(HTTP_AUTHORIZATION=f"Bearer {api_key}")
 
 
@@ -215,3 +215,16 @@ def test_openapi_schema_and_docs_are_served() -> None:
         html = client.get(page)
         assert html.status_code == 200 and asset in html.content
         assert b"cdn." not in html.content and b"jsdelivr" not in html.content  # assets served locally
+
+
+def test_a_phase_keeps_its_custom_fields_for_its_udfs(api: Client) -> None:
+    phase = {"phase_code": "0100", "cost_type": "L", "custom_fields": {"crew": "North"}}
+    body = {"document_id": "job-udf", "version": "1", "job_number": "J77", "phases": [phase]}
+    created = post(api, "/api/v1/jobs/", body)
+    assert created.status_code == 202, created.content
+    record = SyncRecord.objects.get(pk=created.json()["id"])
+    assert record.payload["phases"][0]["custom_fields"] == {"crew": "North"}
+    # Negative control: a custom field's value is bounded like a document's.
+    phase["custom_fields"] = {"crew": "x" * 251}
+    refused = post(api, "/api/v1/jobs/", {**body, "document_id": "job-udf-2"})
+    assert refused.status_code == 400 and "custom_fields" in str(refused.json())

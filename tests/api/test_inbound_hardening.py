@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import queueing, sweeper
 from spectrum_sync.models import SpectrumConnection, SyncRecord, SyncStatus, Tenant
 from tests.api.test_inbound import invoice
 from tests.exports import fakes, test_engine
@@ -29,7 +29,7 @@ ready = test_engine.ready
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sent: list[int] = []
-    monkeypatch.setattr(engine, "enqueue", lambda record_id, countdown=None: sent.append(record_id))
+    monkeypatch.setattr(queueing, "enqueue", lambda record_id, countdown=None: sent.append(record_id))
     return sent
 
 
@@ -230,10 +230,10 @@ def test_a_tenant_cannot_take_the_whole_sweeper_window(tenant: Tenant, enqueued:
         status=SyncStatus.PENDING,
         next_attempt_at=long_ago,
     )
-    counts = engine.sweep(limit=10)
+    counts = sweeper.sweep(limit=10)
     assert counts["enqueued"] == 10
     assert lost.pk in enqueued  # the quiet tenant's lost message goes in this sweep, not after the backlog
-    assert engine.sweep(limit=100)["enqueued"] == 31  # a window larger than the demand takes everything
+    assert sweeper.sweep(limit=100)["enqueued"] == 31  # a window larger than the demand takes everything
 
 
 def test_an_older_version_retried_after_a_newer_one_reached_spectrum_is_never_sent(

@@ -144,13 +144,13 @@ class Wiring:
 def wired(monkeypatch: pytest.MonkeyPatch) -> Wiring:
     """Engine wired to the fakes; enqueued ids are collected instead of sent to the broker."""
     from spectrum_sync import connections, enqueue
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import queueing
 
     wiring = Wiring(FakeSpectrum(), FakePlatform(), None, [])
     monkeypatch.setattr(connections, "spectrum_client", lambda tenant: wiring.spectrum)
     monkeypatch.setattr(connections, "spectrum_database", lambda tenant: wiring.database)
     monkeypatch.setattr(connections, "platform_client", lambda tenant: wiring.platform)
-    monkeypatch.setattr(engine, "enqueue", lambda record_id, countdown=None: wiring.enqueued.append(record_id))
+    monkeypatch.setattr(queueing, "enqueue", lambda record_id, countdown=None: wiring.enqueued.append(record_id))
     monkeypatch.setattr(enqueue, "send", partial(run_results_inline, enqueue.send))
     return wiring
 
@@ -158,8 +158,8 @@ def wired(monkeypatch: pytest.MonkeyPatch) -> Wiring:
 def run_results_inline(send: Any, name: str, *args: Any, **options: Any) -> Any:
     """The result task runs at once, as a worker would (the engine tests start no worker)."""
     from spectrum_sync.enqueue import EXPORT_RESULT
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import results
 
     if name == EXPORT_RESULT:
-        return engine.post_result(*args)
+        return results.post_result(*args)
     return send(name, *args, **options)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import results
 from spectrum_sync.models import SyncRecord, SyncStatus, Tenant
 from tests.admin.world import build_world, client_for
 from tests.fixtures_platform import PlatformSimulatorHandle, platform_simulator_process
@@ -74,12 +74,12 @@ def test_the_worker_tries_the_platform_once_then_leaves_the_result_to_the_task(
     world = build_world(tenant)
     platform_simulator_process.use_for(tenant)
     queued: list[int] = []
-    monkeypatch.setattr(engine, "enqueue_result", queued.append)
+    monkeypatch.setattr(results, "enqueue_result", queued.append)
     record: SyncRecord = world.acme_failed
     platform_simulator_process.fail(5, 503)
 
     started = time.monotonic()
-    engine.tell_platform(record.pk)
+    results.tell_platform(record.pk)
 
     assert time.monotonic() - started < 2.0
     assert statuses(platform_simulator_process) == [503]  # one try, no retry sleeps
@@ -94,9 +94,9 @@ def test_the_worker_tells_a_platform_that_answers_at_once(
     world = build_world(tenant)
     platform_simulator_process.use_for(tenant)
     queued: list[int] = []
-    monkeypatch.setattr(engine, "enqueue_result", queued.append)
+    monkeypatch.setattr(results, "enqueue_result", queued.append)
 
-    engine.tell_platform(world.acme_failed.pk)
+    results.tell_platform(world.acme_failed.pk)
 
     assert platform_simulator_process.state("acme", "export-results")[str(world.acme_failed.pk)]["status"] == "failed"
     assert queued == []

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from mappings.models import GLAccountMapping
-from spectrum_sync.exports import actions, engine, intake
+from spectrum_sync.exports import actions, engine, holds, intake, sweeper
 from spectrum_sync.models import MirrorRecord, SpectrumConnection, SyncAttempt, SyncRecord, SyncStatus, Tenant
 from tests.exports.fakes import FakeDatabase, Wiring
 
@@ -101,10 +101,10 @@ def test_missing_customer_holds_until_the_poll_brings_it(
     assert "NEWCUST" in record.held_reason and record.error_column == "Customer_Code"
     assert wired.spectrum.calls == []
     # Another parent arriving releases nothing.
-    assert engine.release_held_for(ready, "customer", ["AC1|OTHER"]) == 0
+    assert holds.release_held_for(ready, "customer", ["AC1|OTHER"]) == 0
     MirrorRecord.objects.create(tenant=ready, object_type="customer", key="AC1|NEWCUST", row_hash="y")
     with django_capture_on_commit_callbacks(execute=True):
-        assert engine.release_held_for(ready, "customer", ["AC1|NEWCUST"]) == 1
+        assert holds.release_held_for(ready, "customer", ["AC1|NEWCUST"]) == 1
     assert wired.enqueued[-1] == record.pk
     record = run(record, django_capture_on_commit_callbacks)
     assert record.status == SyncStatus.SUCCEEDED
@@ -177,7 +177,7 @@ def test_killed_worker_lease_expires_and_the_document_is_checked_before_resendin
     SyncAttempt.objects.create(record=record, number=1, outcome="unknown", service="customer/invoice", request="x")
     wired.spectrum.invoices["INV1"] = {}
     SyncRecord.objects.filter(pk=record.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    counts = engine.sweep()
+    counts = sweeper.sweep()
     assert counts["expired"] == 1 and record.pk in wired.enqueued
     record.refresh_from_db()
     assert record.status == SyncStatus.UNKNOWN
@@ -288,14 +288,14 @@ def test_sweeper_reenqueues_lost_messages_and_retells_the_platform(
     ready: Tenant, wired: Wiring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     told: list[int] = []
-    monkeypatch.setattr(engine, "enqueue_result", told.append)
+    monkeypatch.setattr(sweeper, "enqueue_result", told.append)
     lost = submit(ready, invoice("INV1"))
     done = submit(ready, invoice("INV2"))
     old = timezone.now() - timedelta(minutes=5)
     SyncRecord.objects.filter(pk=lost.pk).update(updated_at=old)
     SyncRecord.objects.filter(pk=done.pk).update(status=SyncStatus.SUCCEEDED, updated_at=old)
     wired.enqueued.clear()
-    counts = engine.sweep()
+    counts = sweeper.sweep()
     assert wired.enqueued == [lost.pk] and told == [done.pk]
     assert counts == {"expired": 0, "released": 0, "enqueued": 1, "results": 1}
 
@@ -318,10 +318,10 @@ def test_sweeper_releases_a_hold_whose_parent_arrived_without_a_release_call(
 ) -> None:
     record = run(submit(ready, invoice(customer="LATE1")), django_capture_on_commit_callbacks)
     assert record.status == SyncStatus.HELD
-    assert engine.sweep()["released"] == 0
+    assert sweeper.sweep()["released"] == 0
     MirrorRecord.objects.create(tenant=ready, object_type="customer", key="AC1|LATE1", row_hash="z")
     with django_capture_on_commit_callbacks(execute=True):
-        assert engine.sweep()["released"] == 1
+        assert sweeper.sweep()["released"] == 1
     assert run(record, django_capture_on_commit_callbacks).status == SyncStatus.SUCCEEDED
 
 
@@ -329,7 +329,7 @@ def _die_holding_the_lease(record: SyncRecord) -> None:
     """A worker claims the record and dies: its lease runs out and the sweeper finds it."""
     assert record.claim(lease_seconds=60)
     SyncRecord.objects.filter(pk=record.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    engine.sweep()
+    sweeper.sweep()
     record.refresh_from_db()
 
 
@@ -347,7 +347,7 @@ def test_a_document_its_workers_keep_dying_on_is_set_aside_and_the_platform_told
     assert record.status == SyncStatus.FAILED
     assert record.error_code == engine.WORKER_LOST and "stopped 3 times in a row" in record.error_message
     assert wired.platform.statuses() == ["failed"]
-    assert engine.sweep()["enqueued"] == 0  # not fed to another worker
+    assert sweeper.sweep()["enqueued"] == 0  # not fed to another worker
     # The accountant retries once the cause is fixed: a fresh budget, and Spectrum gets it once.
     assert actions.retry([record], None) == 1
     record = run(record, django_capture_on_commit_callbacks)

@@ -168,7 +168,7 @@ def test_invoice_rejected_by_spectrum_shows_the_message(exports: Exports, worker
 
 
 def test_invoice_held_for_missing_customer_then_released(exports: Exports, worker: WorkerProcess) -> None:
-    from spectrum_sync.exports.engine import release_held_for
+    from spectrum_sync.exports.holds import release_held_for
 
     rows = exports.db.seed_rows["CR_CUSTOMER_MASTER_MC"]
     late = next(
@@ -247,7 +247,7 @@ def test_other_document_types_reach_spectrum(
 def test_killed_worker_loses_nothing_and_doubles_nothing(
     exports: Exports, worker: WorkerProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from spectrum_sync.exports.engine import sweep
+    from spectrum_sync.exports.sweeper import sweep
 
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     exports.spectrum.set_faults(latency_ms=3000)  # every Spectrum call takes 3 s: time to kill mid-send
@@ -316,7 +316,7 @@ def test_redis_restart_during_a_burst_loses_nothing_and_doubles_nothing(
     exports: Exports, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from spectrum_sync.celery import app
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import sweeper
 
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     redis = RedisServer(tmp_path)
@@ -345,7 +345,7 @@ def test_redis_restart_during_a_burst_loses_nothing_and_doubles_nothing(
         exports.spectrum.set_faults(latency_ms=0)
 
         def all_done() -> bool:
-            engine.sweep()
+            sweeper.sweep()
             return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
 
         wait_for(all_done, 120, "not every invoice of the burst reached Spectrum")

@@ -15,7 +15,7 @@ import time
 import pytest
 from django.conf import settings as django_settings
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import engine, sweeper
 from spectrum_sync.exports.actions import retry
 from spectrum_sync.models import SyncRecord, SyncStatus
 from spectrum_sync.plain_words import explain
@@ -62,7 +62,7 @@ def test_document_that_kills_its_worker_after_the_claim_is_set_aside(
         healthy = exports.post("ar-invoices", exports.invoice("PZ002"))
 
         def poison_set_aside() -> bool:
-            engine.sweep()  # what beat does every minute: expired leases are noticed here
+            sweeper.sweep()  # what beat does every minute: expired leases are noticed here
             return SyncRecord.objects.get(pk=poison).status == SyncStatus.FAILED
 
         wait_for(poison_set_aside, 90, "the poison document was never set aside")
@@ -73,7 +73,7 @@ def test_document_that_kills_its_worker_after_the_claim_is_set_aside(
         assert exports.final(later).status == SyncStatus.SUCCEEDED
         # No more deaths once it is set aside, however often the sweeper runs.
         for _ in range(3):
-            engine.sweep()
+            sweeper.sweep()
             time.sleep(1)
         assert pool_deaths(worker) == deaths
     finally:
@@ -127,7 +127,7 @@ def test_retry_after_the_cause_is_fixed_sends_once(exports: Exports, monkeypatch
         poison = exports.post("ar-invoices", exports.invoice("PZ020"))
 
         def set_aside() -> bool:
-            engine.sweep()
+            sweeper.sweep()
             return SyncRecord.objects.get(pk=poison).status == SyncStatus.FAILED
 
         wait_for(set_aside, 90, "never set aside")

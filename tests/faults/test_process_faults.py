@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import engine, sweeper
 from spectrum_sync.exports.actions import release_connection_hold
 from spectrum_sync.models import SyncRecord, SyncStatus
 from tests.exports.test_flow import Exports, wait_for
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
 def all_succeed(ids: list[int], timeout: float = 90) -> None:
     def done() -> bool:
-        engine.sweep()  # what the beat does every few seconds
+        sweeper.sweep()  # what the beat does every few seconds
         return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
 
     wait_for(
@@ -95,8 +95,8 @@ def test_two_sweeps_at_once_create_once(exports: Exports, monkeypatch: pytest.Mo
     """Two beats firing together: both sweeps enqueue the same due records; each is sent once."""
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 1)
     ids = [exports.post("ar-invoices", exports.invoice(f"FP1{i}")) for i in range(4)]  # queued, no worker yet
-    engine.sweep()
-    engine.sweep()
+    sweeper.sweep()
+    sweeper.sweep()
     worker = fast_worker()
     worker.start()
     try:

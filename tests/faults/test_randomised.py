@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from spectrum_sync.exports import engine
+from spectrum_sync.exports import engine, sweeper
 from spectrum_sync.models import SyncRecord, SyncStatus
 from tests.exports.test_flow import Exports, wait_for
 from tests.faults.conftest import fast_worker
@@ -103,7 +103,7 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
             engine.enqueue(record_id)
 
     def done() -> bool:
-        engine.sweep()
+        sweeper.sweep()
         return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
 
     wait_for(done, 120, f"{label}: not converged")

@@ -29,7 +29,7 @@ def _flushall(port: int) -> None:
 
 def test_redis_emptied_during_a_burst(exports: Exports, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from spectrum_sync.celery import app
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import sweeper
 
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     redis = RedisServer(tmp_path)
@@ -49,7 +49,7 @@ def test_redis_emptied_during_a_burst(exports: Exports, tmp_path: Path, monkeypa
         exports.spectrum.set_faults()
 
         def all_done() -> bool:
-            engine.sweep()
+            sweeper.sweep()
             return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
 
         wait_for(all_done, 120, "not every invoice reached Spectrum after FLUSHALL")

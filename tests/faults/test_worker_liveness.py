@@ -169,7 +169,7 @@ def test_kombu_drops_a_half_open_consumer_connection_by_itself(
     here: gone from the list, never in the unacked set). The export sweeper (beat, every minute)
     sends the document again from the database, and the worker, consuming again, exports it once.
     """
-    from spectrum_sync.exports import engine
+    from spectrum_sync.exports import sweeper
 
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     worker = broker.worker(CELERY_BROKER_HEALTH_CHECK_INTERVAL="2", CELERY_BROKER_SOCKET_TIMEOUT="3", **WATCHDOG_OFF)
@@ -180,7 +180,7 @@ def test_kombu_drops_a_half_open_consumer_connection_by_itself(
         waiting = exports.post("ar-invoices", exports.invoice("LV202"))
 
         def exported() -> bool:
-            engine.sweep()
+            sweeper.sweep()
             return SyncRecord.objects.get(pk=waiting).status == SyncStatus.SUCCEEDED
 
         wait_for(exported, 30, "the worker never consumed again")

@@ -11,8 +11,8 @@ from django.utils import timezone
 from connectors.spectrum.records import Customer
 from spectrum_sync import enqueue, tasks
 from spectrum_sync.celery import app
-from spectrum_sync.exports import engine as exports
-from spectrum_sync.exports import intake
+from spectrum_sync.exports import queueing as exports
+from spectrum_sync.exports import holds, intake
 from spectrum_sync.imports import engine, leases
 from spectrum_sync.models import PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
 from tests.imports.fakes import FakePlatform, FakeReader
@@ -30,7 +30,7 @@ def held_invoice(tenant: Tenant, customer: str) -> SyncRecord:
         "lines": [{"kind": "labor", "amount": "250.00", "taxable": False}],
     }
     record, _ = intake.accept(tenant, "ar_invoice", document["document_id"], document["version"], document)
-    SyncRecord.objects.filter(pk=record.pk).update(status=SyncStatus.HELD, error_code=exports.HOLD_PARENT)
+    SyncRecord.objects.filter(pk=record.pk).update(status=SyncStatus.HELD, error_code=holds.HOLD_PARENT)
     return record
 
 

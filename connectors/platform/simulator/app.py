@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from connectors.platform import inbound, samples
+from connectors.platform.contract import EXPORT_STATUSES as STATUSES
 from connectors.platform.contract import OPENAPI
 from connectors.platform.signing import IDEMPOTENCY_HEADER, SignatureError, verify
 from connectors.platform.simulator.page import render as render_page
@@ -51,7 +52,7 @@ logger = logging.getLogger("connectors.platform.simulator")
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_KEY_LENGTH = 200
 EXPORT_RESULTS = "export-results"
-EXPORT_STATUSES = frozenset({"succeeded", "failed", "held", "bypassed", "unknown", "pending", "sending"})
+EXPORT_STATUSES = frozenset(STATUSES)
 
 _DELIVERY_PATH = re.compile(r"^/deliveries/(?P<tenant>[A-Za-z0-9_-]{1,60})/(?P<resource>[a-z0-9][a-z0-9_-]{0,62})/?$")
 _STATE_PATH = re.compile(r"^/_sim/state/(?P<tenant>[A-Za-z0-9_-]{1,60})/(?P<resource>[a-z0-9][a-z0-9_-]{0,62})/?$")
@@ -257,6 +258,8 @@ class PlatformSimulatorApp:
             return json_response(200, {"ok": True, "tenants": self.tenants.slugs()})
         if path == "/_sim/post-document":
             return self._post_document(environ, body)
+        if path == "/_sim/own-records":
+            return self._add_own_records(body)
         return json_response(404, {"error": f"nothing at {path}"})
 
     # --- deliveries ------------------------------------------------------------------------------
@@ -312,6 +315,18 @@ class PlatformSimulatorApp:
         retry_after = str(data["retry_after"]) if data.get("retry_after") is not None else ""
         self.faults.add(Fault(count, status, retry_after, delay))
         return json_response(200, {"ok": True, "pending": self.faults.pending()})
+
+    def _add_own_records(self, body: bytes) -> Response:
+        """Records the platform has of its own (its directory before any link): {tenant, resource, records}."""
+        data = _json_object(body)
+        tenant, resource, records = data.get("tenant"), data.get("resource"), data.get("records")
+        valid = isinstance(records, list) and all(
+            isinstance(r, dict) and isinstance(r.get("platform_id"), str) and r["platform_id"] for r in records
+        )
+        if not (isinstance(tenant, str) and tenant and isinstance(resource, str) and resource and valid):
+            return json_response(400, {"error": "give tenant, resource and records, each with a platform_id"})
+        assert isinstance(records, list)
+        return json_response(200, {"ok": True, "added": self.store.add_own_records(tenant, resource, records)})
 
     # --- posting documents to Spectrum Sync ------------------------------------------------------
 
@@ -377,6 +392,9 @@ def _check_item(index: int, item: Any, resource: str) -> None:
     key = item.get("key")
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
         raise BadDelivery(f"{where}.key must be a non-empty string of at most {MAX_KEY_LENGTH} characters")
+    platform_id = item.get("platform_id")
+    if platform_id is not None and (not isinstance(platform_id, str) or not platform_id):
+        raise BadDelivery(f"{where}.platform_id must be a non-empty string when given")
     data = item.get("data")
     if item["action"] == "upsert" and not isinstance(data, dict):
         raise BadDelivery(f"{where}.data must be an object for an upsert")

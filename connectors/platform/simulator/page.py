@@ -144,14 +144,27 @@ def _export_results(records: list[dict[str, Any]]) -> str:
         f"<td class='{'ok' if r['data'].get('status') == 'succeeded' else 'bad'}'>"
         f"{escape(str(r['data'].get('status', '')))}</td>"
         f"<td>{escape(str(r['data'].get('document_number', '')))}</td>"
-        f"<td>{escape(_error(r['data']))}</td><td>{escape(r['updated_at'])}</td></tr>"
+        f"<td>{escape(_error(r['data']))}</td><td class='decision'>{escape(_decision(r['data']))}</td>"
+        f"<td>{escape(r['updated_at'])}</td></tr>"
         for r in records
     )
     return (
         "<table><caption>Export results, latest outcome per sync record</caption>"
         "<tr><th>Sync record</th><th>Document</th><th>Status</th><th>Spectrum number</th>"
-        f"<th>Error</th><th>Changed</th></tr>{body or '<tr><td colspan=6 class=muted>none</td></tr>'}</table>"
+        "<th>Error</th><th>Approval</th>"
+        f"<th>Changed</th></tr>{body or '<tr><td colspan=7 class=muted>none</td></tr>'}</table>"
     )
+
+
+def _decision(data: dict[str, Any]) -> str:
+    """ "rejected by ana: wrong customer" — who decided on an export that needed approval, and why."""
+    who, comment = str(data.get("decided_by") or ""), str(data.get("decision_comment") or "")
+    if data.get("status") == "awaiting_approval":
+        return "waiting for an accountant"
+    if not (who or comment):
+        return ""
+    verb = "rejected" if data.get("status") == "rejected" else "approved"
+    return f"{verb} by {who or 'an accountant'}" + (f": {comment}" if comment else "")
 
 
 def _error(data: dict[str, Any]) -> str:

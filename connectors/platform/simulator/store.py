@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS records (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     last_delivery_id TEXT NOT NULL,
+    platform_id TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (tenant, resource, key)
 );
 CREATE TABLE IF NOT EXISTS requests (
@@ -103,6 +104,10 @@ class SimulatorStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(records)")}
+        if "platform_id" not in columns:  # a store file written before records had the platform's own id
+            self._db.execute("ALTER TABLE records ADD COLUMN platform_id TEXT NOT NULL DEFAULT ''")
+        self._db.execute("CREATE INDEX IF NOT EXISTS records_platform_id ON records (tenant, resource, platform_id)")
 
     def close(self) -> None:
         with self._lock:
@@ -146,40 +151,72 @@ class SimulatorStore:
             return applied
 
     def _apply_items(self, tenant: str, resource: str, delivery_id: str, items: Sequence[dict[str, Any]]) -> Applied:
-        created = updated = deleted = unchanged = 0
+        counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
         at = now_iso()
         for item in items:
-            key = item["key"]
-            current = self._db.execute(
-                "SELECT data FROM records WHERE tenant = ? AND resource = ? AND key = ?", (tenant, resource, key)
+            counts[self._apply_item(tenant, resource, delivery_id, item, at)] += 1
+        return Applied(counts["created"], counts["updated"], counts["deleted"], counts["unchanged"])
+
+    def _find(self, tenant: str, resource: str, item: dict[str, Any]) -> sqlite3.Row | None:
+        """The record an item is about: the platform's own record when the item names its
+        ``platform_id`` (a linked record), else the record delivered under the item's key."""
+        platform_id = item.get("platform_id") or ""
+        if platform_id:
+            row = self._db.execute(
+                "SELECT key, data FROM records WHERE tenant = ? AND resource = ? AND platform_id = ?",
+                (tenant, resource, platform_id),
             ).fetchone()
-            if item["action"] == "delete":
-                if current is not None:
-                    self._db.execute(
-                        "DELETE FROM records WHERE tenant = ? AND resource = ? AND key = ?", (tenant, resource, key)
-                    )
-                    deleted += 1
-                else:
-                    unchanged += 1
-                continue
-            data = json.dumps(item.get("data") or {}, sort_keys=True, separators=(",", ":"))
+            if row is not None:
+                return row
+        return self._db.execute(
+            "SELECT key, data FROM records WHERE tenant = ? AND resource = ? AND key = ?",
+            (tenant, resource, item["key"]),
+        ).fetchone()
+
+    def _apply_item(self, tenant: str, resource: str, delivery_id: str, item: dict[str, Any], at: str) -> str:
+        current = self._find(tenant, resource, item)
+        where = (tenant, resource, current["key"]) if current is not None else ()
+        if item["action"] == "delete":
             if current is None:
+                return "unchanged"
+            self._db.execute("DELETE FROM records WHERE tenant = ? AND resource = ? AND key = ?", where)
+            return "deleted"
+        record = dict(item.get("data") or {})
+        platform_id = item.get("platform_id") or ""
+        if platform_id:  # the platform's record keeps its own id and gains the Spectrum key
+            record.update(platform_id=platform_id, spectrum_key=item["key"])
+        data = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        if current is None:
+            self._db.execute(
+                "INSERT INTO records (tenant, resource, key, data, version, created_at, updated_at,"
+                " last_delivery_id, platform_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                (tenant, resource, item["key"], data, at, at, delivery_id, platform_id),
+            )
+            return "created"
+        if current["data"] == data:
+            return "unchanged"
+        self._db.execute(
+            "UPDATE records SET data = ?, version = version + 1, updated_at = ?, last_delivery_id = ?"
+            " WHERE tenant = ? AND resource = ? AND key = ?",
+            (data, at, delivery_id, *where),
+        )
+        return "updated"
+
+    def add_own_records(self, tenant: str, resource: str, records: Sequence[dict[str, Any]]) -> int:
+        """Records the platform made itself (before any delivery): keyed and identified by their
+        ``platform_id``, with no Spectrum key until a linked item names that id."""
+        at = now_iso()
+        with self._lock:
+            for record in records:
+                platform_id = str(record["platform_id"])
+                data = json.dumps(dict(record), sort_keys=True, separators=(",", ":"))
                 self._db.execute(
                     "INSERT INTO records (tenant, resource, key, data, version, created_at, updated_at,"
-                    " last_delivery_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-                    (tenant, resource, key, data, at, at, delivery_id),
+                    " last_delivery_id, platform_id) VALUES (?, ?, ?, ?, 1, ?, ?, '', ?)"
+                    " ON CONFLICT (tenant, resource, key) DO UPDATE SET data = excluded.data",
+                    (tenant, resource, platform_id, data, at, at, platform_id),
                 )
-                created += 1
-            elif current["data"] != data:
-                self._db.execute(
-                    "UPDATE records SET data = ?, version = version + 1, updated_at = ?, last_delivery_id = ?"
-                    " WHERE tenant = ? AND resource = ? AND key = ?",
-                    (data, at, delivery_id, tenant, resource, key),
-                )
-                updated += 1
-            else:
-                unchanged += 1
-        return Applied(created, updated, deleted, unchanged)
+        return len(records)
 
     def deliveries(
         self, tenant: str = "", resource: str = "", limit: int = 1000, with_items: bool = True

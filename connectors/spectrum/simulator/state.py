@@ -35,6 +35,7 @@ FAULT_KINDS = (
     "hostile_xxe",  # a reply with an external entity pointing at a local file
     "hostile_bomb",  # entity expansion bomb
     "hostile_huge",  # a 200 MB text node
+    "other_shape",  # REST only, after processing: a 200 in a reply shape no page documents
 )
 BEFORE_PROCESSING = ("http500", "http503", "fault")
 _GUID_TABLE_LIMIT = 100_000
