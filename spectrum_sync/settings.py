@@ -304,6 +304,8 @@ EXPORT_BACKOFF_BASE_SECONDS = env_int("EXPORT_BACKOFF_BASE_SECONDS", 2, minimum=
 EXPORT_BACKOFF_CAP_SECONDS = env_int("EXPORT_BACKOFF_CAP_SECONDS", 900, minimum=1)
 # A pending record untouched this long is re-enqueued by the sweeper (its message was lost).
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 30, minimum=1)
+# Read-back keeps looking for a document Spectrum accepted this long before flagging it (readback.py).
+EXPORT_CONFIRM_SECONDS = env_int("EXPORT_CONFIRM_SECONDS", 600, minimum=10)
 # A record whose worker stopped this many claims in a row (crash, kill) is set aside as failed.
 EXPORT_WORKER_LOSS_LIMIT = env_int("EXPORT_WORKER_LOSS_LIMIT", 3, minimum=1)
 # A poll that would delete more than max(LIMIT, PERCENT % of the records known of that type) holds

@@ -6,8 +6,8 @@ import pytest
 
 from connectors.platform import samples
 from connectors.spectrum import layouts
-from mappings.models import DocumentType
 from mappings.mappers import SpectrumCall, map_ar_invoice
+from mappings.models import DocumentType
 from mappings.rules import GLRule, Known, MappingRules
 from mappings.services import SERVICES_OF
 from spectrum_sync.api.views import VIEWS

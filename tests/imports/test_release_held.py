@@ -11,8 +11,8 @@ from django.utils import timezone
 from connectors.spectrum.records import Customer
 from spectrum_sync import enqueue, tasks
 from spectrum_sync.celery import app
-from spectrum_sync.exports import queueing as exports
 from spectrum_sync.exports import holds, intake
+from spectrum_sync.exports import queueing as exports
 from spectrum_sync.imports import engine, leases
 from spectrum_sync.models import PollSchedule, SyncRecord, SyncRun, SyncStatus, Tenant
 from tests.imports.fakes import FakePlatform, FakeReader
