@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from spectrum_sync.exports import engine, sweeper
+from spectrum_sync.exports import queueing, sweeper
 from spectrum_sync.exports.actions import release_connection_hold
 from spectrum_sync.models import SyncRecord, SyncStatus
 from tests.exports.test_flow import Exports, wait_for
@@ -83,8 +83,8 @@ def test_worker_killed_after_spectrum_accepted_before_our_update(
 def test_same_task_delivered_twice_creates_once(exports: Exports, worker: WorkerProcess) -> None:
     exports.spectrum.set_faults(latency_ms=1500)  # the first delivery is still in Spectrum when the others arrive
     record_id = exports.post("ar-invoices", exports.invoice("FP003"))
-    engine.enqueue(record_id)
-    engine.enqueue(record_id)
+    queueing.enqueue(record_id)
+    queueing.enqueue(record_id)
     all_succeed([record_id])
     exports.spectrum.set_faults()
     assert exports.spectrum.accepted("customer/invoice") == {"DC1|FP003": 1}

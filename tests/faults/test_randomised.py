@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from spectrum_sync.exports import engine, sweeper
+from spectrum_sync.exports import queueing, sweeper
 from spectrum_sync.models import SyncRecord, SyncStatus
 from tests.exports.test_flow import Exports, wait_for
 from tests.faults.conftest import fast_worker
@@ -100,7 +100,7 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
         _terminate_test_db_connections()
     elif process_fault == "duplicate_delivery":
         for record_id in ids:
-            engine.enqueue(record_id)
+            queueing.enqueue(record_id)
 
     def done() -> bool:
         sweeper.sweep()
