@@ -176,7 +176,9 @@ def _rest_results(resp: requests.Response, service: str, keys: list[str]) -> lis
     2. Spectrum's Put-style messages — a list of ``{"error_code", "desc", "column"}``, bare or under
        ``messages`` — for a batch of one document: they are that document's answer.
     3. Anything else: with a 2xx every document is accepted but unconfirmed (read-back decides,
-       nothing is resent); with a 400 the batch was refused and the reply is quoted.
+       nothing is resent); with a 400 in JSON the batch was refused and the reply is quoted; a server
+       error (5xx, or a body that is not JSON) may have been applied: the outcome is unknown, and the
+       document is looked up before any resend.
     """
     try:
         body = resp.json()
@@ -190,6 +192,13 @@ def _rest_results(resp: requests.Response, service: str, keys: list[str]) -> lis
         return [_result(0, {"messages": messages, "key": keys[0], "status": _status_of(messages)}, service)]
     if resp.status_code < 300:
         return [RestResult(i, True, key, [], unconfirmed=True) for i, key in enumerate(keys)]
+    if resp.status_code >= 500 or body is None:
+        # A server error (a SOAP fault page, say) after the request left: it may have been applied.
+        raise SpectrumUnknownOutcome(
+            f"HTTP {resp.status_code} in a reply that is not a batch result",
+            service=service,
+            detail=reply_text(resp.content)[:2000],
+        )
     quoted = reply_text(resp.content)[:500]
     refused = SpectrumMessage("I", f"Spectrum refused the batch (HTTP {resp.status_code}): {quoted}")
     return [RestResult(i, False, key, [refused]) for i, key in enumerate(keys)]

@@ -58,6 +58,12 @@ class CustomFieldsSerializer(serializers.Serializer):
         limit = settings.API_MAX_CUSTOM_FIELDS
         if len(value) > limit:
             raise serializers.ValidationError(f"At most {limit} custom fields, got {len(value)}.")
+        for name in value:
+            # Names are stored (JSON in PostgreSQL, which refuses NUL) and matched to UDF mappings.
+            if not name.strip() or len(name) > 100 or any(ord(c) < 32 for c in name):
+                raise serializers.ValidationError(
+                    f"Custom field name {name[:40]!r} is invalid: 1 to 100 characters, no control characters."
+                )
         return value
 
 

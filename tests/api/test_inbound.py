@@ -228,3 +228,10 @@ def test_a_phase_keeps_its_custom_fields_for_its_udfs(api: Client) -> None:
     phase["custom_fields"] = {"crew": "x" * 251}
     refused = post(api, "/api/v1/jobs/", {**body, "document_id": "job-udf-2"})
     assert refused.status_code == 400 and "custom_fields" in str(refused.json())
+
+
+def test_a_custom_field_name_with_a_control_character_is_a_field_error(api: Client) -> None:
+    body = invoice(custom_fields={"crew\u0000": "North"})
+    refused = post(api, "/api/v1/ar-invoices/", body)
+    assert refused.status_code == 400 and "custom_fields" in str(refused.json())
+    assert post(api, "/api/v1/ar-invoices/", invoice(custom_fields={"crew": "North"})).status_code == 202

@@ -106,7 +106,12 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
         sweeper.sweep()
         return SyncRecord.objects.filter(pk__in=ids, status=SyncStatus.SUCCEEDED).count() == len(ids)
 
-    wait_for(done, 120, f"{label}: not converged")
+    try:
+        wait_for(done, 120, f"{label}: not converged")
+    except AssertionError as exc:
+        rows = SyncRecord.objects.filter(pk__in=ids).values_list("pk", "status", "error_code", "error_message")
+        exc.add_note("records: " + "; ".join(f"{pk} {st} {code} {msg[:200]}" for pk, st, code, msg in rows))
+        raise
     exports.spectrum.set_faults()
     assert_all(ids, exports.spectrum, exports.db.store, exports.tenant)
     return worker

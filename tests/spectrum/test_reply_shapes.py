@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.spectrum.errors import SpectrumAuthorizationError, SpectrumRejected
+from connectors.spectrum.errors import SpectrumAuthorizationError, SpectrumRejected, SpectrumUnknownOutcome
 from connectors.spectrum.gets import error_fields
 from connectors.spectrum.rest import _rest_results
 from spectrum_sync.exports.writer import _rest_answer
@@ -90,3 +90,10 @@ def test_a_get_error_row_is_an_error_in_either_spelling(row: dict[str, str]) -> 
 def test_a_data_row_is_no_error() -> None:
     # Negative control: a customer row, even one with a "column"-like field, is data.
     assert error_fields({"Customer_Code": "ACME", "Name": "Acme", "Error_Code": ""}) == ("", "", "")
+
+
+@pytest.mark.parametrize(("status", "body"), [(500, b"<SOAP-ENV:Envelope>fault</SOAP-ENV:Envelope>"), (502, {"x": 1})])
+def test_a_server_error_leaves_the_outcome_unknown(status: int, body: Any) -> None:
+    # It may have been applied: never "refused" (a retry could double it), never "accepted".
+    with pytest.raises(SpectrumUnknownOutcome):
+        _rest_results(reply(status, body), "customer/invoice", ["A1"])
