@@ -31,6 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spectrum_sync.settings")
 
 import django  # noqa: E402
 import psycopg  # noqa: E402
+from figures import figure  # noqa: E402 (bench/ is on the path of a script run from it)
 
 
 def ensure_database(url: str) -> None:
@@ -197,6 +198,7 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
+    worst = {"p95": 0.0, "queries": 0}
     with override_settings(ROOT_URLCONF=sys.modules[__name__], DEBUG=False):
         for who, user in (("superuser", superuser), ("manager", manager)):
             client = Client()
@@ -205,6 +207,8 @@ def main() -> None:
             stock_client.force_login(superuser)
             for label, query in cases:
                 tuned = measure(client, "/admin/spectrum_sync/syncrecord/" + query)
+                worst["p95"] = max(worst["p95"], tuned["p95"])
+                worst["queries"] = max(worst["queries"], tuned["queries"])
                 stock_query = stock_cases.get(label, query)
                 stock = (
                     measure(stock_client, "/stock/spectrum_sync/syncrecord/" + stock_query)
@@ -226,7 +230,9 @@ def main() -> None:
         "sql = median ms in SQL; q = queries per request (incl. session and user); "
         "cnt = COUNTs without LIMIT; dst = DISTINCT queries"
     )
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared with other runs)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared with other runs)\n")
+    figure(f"sync history at {args.rows:,} records, worst page p95", worst["p95"], "ms", 300, "ceiling", 0)
+    figure("sync history queries per page, worst page", worst["queries"], "", 6, "ceiling", 0)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from figures import figure  # noqa: E402 (bench/ is on the path of a script run from it)
+
 DB_NAME = "bench_odbc_spectrum"
 TARGET_MB = 20.0
 
@@ -155,7 +157,9 @@ def main() -> int:
     verdict = "OK" if flat <= TARGET_MB else "OVER TARGET"
     print()
     print(f"streamed growth {small:,} -> {args.rows:,} rows: {flat:+.1f} MB (target <= {TARGET_MB:.0f} MB) {verdict}")
-    print(f"baseline growth {small:,} -> {args.rows:,} rows: {whole:+.1f} MB")
+    print(f"baseline growth {small:,} -> {args.rows:,} rows: {whole:+.1f} MB\n")
+    figure(f"streamed read memory growth {small:,} -> {args.rows:,} rows", flat, "MB", TARGET_MB, "ceiling")
+    figure("streamed read memory growth beside fetchall", flat, "MB", whole, "baseline")
 
     if not args.keep:
         import psycopg

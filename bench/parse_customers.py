@@ -29,6 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from figures import figure
+
 from connectors.spectrum.layouts import GET_CUSTOMERS
 from connectors.spectrum.readers import _customer, parse_customers
 from connectors.spectrum.simulator.server import ENVELOPE_HEAD, ENVELOPE_TAIL, render_row
@@ -140,7 +142,9 @@ def main() -> None:
     ):
         print(f"{name:<28}{records:>10}{seconds:>10.2f}{records / seconds:>12.0f}{growth:>16.1f}")
     speedup = (ours[0] / ours[1]) / (theirs[0] / theirs[1])
-    print(f"speed-up over zeep: {speedup:.1f}x (target >= 5x); client growth {ours[2]:.1f} MB (target < 100 MB)")
+    print(f"speed-up over zeep: {speedup:.1f}x (target >= 5x); client growth {ours[2]:.1f} MB (target < 100 MB)\n")
+    figure("GetCustomers parse", ours[0] / ours[1], "records/s", theirs[0] / theirs[1], "baseline zeep", 0)
+    figure("GetCustomers parse memory growth", ours[2], "MB", 100, "ceiling")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from figures import figure  # noqa: E402 (bench/ is on the path of a script run from it)
+
 from connectors.platform.client import PlatformClient, upsert  # noqa: E402
 from connectors.platform.simulator.cli import READY_LINE  # noqa: E402
 from connectors.platform.simulator.control import SimulatorControl  # noqa: E402
@@ -116,6 +118,8 @@ def main() -> None:
         f"\nbaseline extrapolated to {args.items:,} items: {args.items / baseline_rate:,.0f} s "
         f"(batched took {rows[0][3]:.1f} s)"
     )
+    print()
+    figure(f"platform delivery, {rows[0][0]}", rows[0][1] / rows[0][3], "items/s", baseline_rate, "baseline", 0)
 
 
 if __name__ == "__main__":

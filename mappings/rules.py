@@ -5,10 +5,11 @@ Nothing here touches the database except :func:`load_rules`, which the engine ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spectrum_sync.models import Tenant
@@ -86,6 +87,8 @@ class Known:
 
     ``existing`` holds (object_type, key) pairs with keys as the mirror writes them
     (``COMPANY|code``); ``job_tax`` gives a job's sales tax code; ``tax_rates`` a code's percent.
+    ``phases`` holds what the mirror has of a known job's phases: its key
+    (``COMPANY|job|phase|cost type``, upper case) → the mirrored row (connectors.spectrum.records.Phase).
     """
 
     existing: frozenset[tuple[str, str]] = frozenset()
@@ -93,6 +96,10 @@ class Known:
     tax_rates: dict[str, Decimal] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
     job_exists_in_spectrum: bool = False  # the job was created before (mirror or an earlier export)
+    phases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def phase(self, key: str) -> Mapping[str, Any] | None:
+        return self.phases.get(key.upper())
 
     def has(self, object_type: str, key: str) -> bool:
         return (object_type, key) in self.existing

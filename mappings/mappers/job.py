@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mappings.mappers.common import (
@@ -63,8 +64,37 @@ def _job_fields(document: Mapping[str, Any], check: Checker, known: Known, compa
     }
 
 
+# AddPhase's columns → the mirrored phase's (connectors/spectrum/tables.py: JC_PHASE_MASTER_MC).
+# The mirror has the current estimate's quantity and hours, not the original ones AddPhase sends, so a
+# phase sending either cannot be shown unchanged and is always sent.
+_MIRRORED_TEXT = {"Description": "description", "Unit_of_Measure": "unit_of_measure"}
+_MIRRORED_AMOUNT = {"Original_Est_Cost": "original_estimated_dollars"}
+_NOT_MIRRORED = ("Original_Est_Quantity", "Original_Est_Hours")
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _unchanged(fields: Mapping[str, str], held: Mapping[str, Any] | None) -> bool:
+    """Whether Spectrum's phase (as the mirror last read it) already holds every field we would send."""
+    if held is None or any(fields[column] for column in _NOT_MIRRORED):
+        return False
+    for column, name in _MIRRORED_TEXT.items():
+        if fields[column].strip() != str(held.get(name) or "").strip():
+            return False
+    for column, name in _MIRRORED_AMOUNT.items():
+        sent, mirrored = _amount(fields[column]), _amount(held.get(name))
+        if mirrored is None or (sent or Decimal(0)) != mirrored:
+            return False  # a budget the mirror does not show (web services read the current only) is sent
+    return True
+
+
 def _phase_calls(
-    document: Mapping[str, Any], rules: MappingRules, check: Checker, company: str, job: str
+    document: Mapping[str, Any], rules: MappingRules, known: Known, check: Checker, company: str, job: str
 ) -> list[SpectrumCall]:
     calls = []
     for phase in document.get("phases") or []:
@@ -82,8 +112,11 @@ def _phase_calls(
             # "J" = take the job's price method (docs/spectrum.md#addphase).
             "Price_Method_Code": "J",
         }
-        # docs/spectrum.md#addphase: creates or updates.
-        calls.append(SpectrumCall("AddPhase", fields))
+        # docs/spectrum.md#addphase: creates or updates. A job Spectrum has gets it only for the
+        # phases that are new or changed since the mirror read them.
+        held = known.phase(key_of(company, job, phase_code, fields["Cost_Type"]))
+        if not (known.job_exists_in_spectrum and _unchanged(fields, held)):
+            calls.append(SpectrumCall("AddPhase", fields))
         udfs = udf_fields(phase, rules, "job", check, enforce=False)
         if udfs:
             # docs/spectrum.md#updatephase_udf: the phase's own custom fields, once the phase exists.
@@ -109,7 +142,7 @@ def map_job(document: Mapping[str, Any], rules: MappingRules, known: Known, defa
     else:
         # docs/spectrum.md#addjob: UDF1…UDF20 are AddJob columns.
         calls = [SpectrumCall("AddJob", {**fields, **udfs})]
-    calls.extend(_phase_calls(document, rules, check, company, job))
+    calls.extend(_phase_calls(document, rules, known, check, company, job))
     return Mapped(
         calls=calls,
         problems=problems,

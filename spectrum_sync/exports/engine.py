@@ -25,6 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -37,7 +38,7 @@ from connectors.spectrum.errors import SpectrumError, SpectrumMessage, SpectrumR
 from mappings.mappers import Mapped, SpectrumCall, company_of, key_of
 from spectrum_sync import connections
 from spectrum_sync.catalogue import EXPORTS
-from spectrum_sync.exports import conf, periods, preflight, queueing, readback, versions, writer
+from spectrum_sync.exports import claims, conf, periods, preflight, queueing, readback, versions, writer
 from spectrum_sync.exports.holds import (
     HOLD_AUTHORIZATION,
     HOLD_CONFIGURATION,
@@ -111,7 +112,8 @@ def process(record_id: int) -> str:
         if record.status == SyncStatus.PENDING:
             _hold_unclaimed(record, HOLD_NO_CONNECTION, NO_CONNECTION)
         return "no-connection"
-    if versions.older_unfinished(record):
+    older_unfinished, newer_sent = versions.around(record)
+    if older_unfinished:
         # Versions of one document reach Spectrum in order (a job's update after its create).
         delay = 5.0
         SyncRecord.objects.filter(pk=record.pk, status=record.status).update(
@@ -119,13 +121,13 @@ def process(record_id: int) -> str:
         )
         queueing.enqueue(record.pk, countdown=delay)
         return "waiting-for-older-version"
-    if record.status == SyncStatus.PENDING and versions.newer_sent(record):
+    if record.status == SyncStatus.PENDING and newer_sent:
         versions.supersede(record)
         return "superseded"
     if connection.exports_held_reason and record.status == SyncStatus.PENDING:
         _hold_unclaimed(record, HOLD_AUTHORIZATION, f"Exports are held: {connection.exports_held_reason}")
         return "held"
-    token = record.claim(conf.lease_seconds())
+    token = claims.claim(record)
     if not token:
         return "taken"
     try:
@@ -137,9 +139,6 @@ def process(record_id: int) -> str:
 
 def _export(record: SyncRecord, token: str) -> str:
     tenant = record.tenant
-    # When a worker took it: the ledger's split between waiting in the queue and our work.
-    record.sent_at = timezone.now()
-    SyncRecord.objects.filter(pk=record.pk, lease_token=token).update(sent_at=record.sent_at)
     try:
         check = preflight.run(tenant, record.object_type, periods.document_of(record))
     except Exception as exc:  # a bug or a database hiccup: keep the record, try again later
@@ -174,13 +173,14 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> st
         local = writer.client_side_problems(client, mapped.calls)
         if local:
             return _fail(record, token, local)
-        attempts = list(record.attempts.values_list("outcome", "service", "request"))
+        attempts = claims.earlier(record)
+        sent: list[tuple[str, str]] = []  # (service, request) accepted in this run
         landed = (Outcome.ACCEPTED, Outcome.FOUND)
-        done = {req for outcome, _, req in attempts if outcome in landed}
+        done = {req for outcome, _, req, _ in attempts if outcome in landed}
         # A create is tracked by its service, not its exact text: if the mappings changed since the
         # lost send, the document must still not be created a second time.
-        created = {service for outcome, service, _ in attempts if outcome in landed}
-        uncertain = {service for outcome, service, _ in attempts if outcome == Outcome.UNKNOWN} - created
+        created = {service for outcome, service, _, _ in attempts if outcome in landed}
+        uncertain = {service for outcome, service, _, _ in attempts if outcome == Outcome.UNKNOWN} - created
         guid = str(uuid.uuid4())  # one GUID per logical batch of Puts (docs/spectrum.md#authorization-id-and-guid)
         number = ""
         for call in mapped.calls:
@@ -202,9 +202,11 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> st
                     _record_found(record, call, request, "Spectrum already has it (duplicate refused on resend)")
                     continue
                 raise
+            sent.append((call.service, request))
             if declaration.number_column:
                 number = number or answer.value_for(declaration.number_column)
-        return _succeed(record, token, mapped, number)
+        # With no earlier attempts, what was accepted is what this run sent: read-back need not reread it.
+        return _succeed(record, token, mapped, number, None if attempts else sent)
     except SpectrumError as exc:
         return _after_failure(record, token, exc)
     except CannotConfirm as exc:
@@ -225,11 +227,6 @@ def _check_lease(record: SyncRecord, token: str) -> None:
         raise LostLease
 
 
-def _next_attempt_number(record: SyncRecord) -> int:
-    last = record.attempts.order_by("-number").values_list("number", flat=True).first()
-    return (last or 0) + 1
-
-
 def _send_one(
     record: SyncRecord, token: str, call: SpectrumCall, request: str, client: Any, guid: str
 ) -> writer.Answer:
@@ -237,7 +234,7 @@ def _send_one(
     # Written (and committed) before sending: if we die waiting, the row says the outcome is unknown.
     attempt = SyncAttempt.objects.create(
         record=record,
-        number=_next_attempt_number(record),
+        number=claims.next_number(record),
         outcome=Outcome.UNKNOWN,
         service=call.service,
         request=request,
@@ -303,7 +300,7 @@ def _close_attempt(attempt: SyncAttempt, started: float, outcome: str, exc: Spec
 def _record_found(record: SyncRecord, call: SpectrumCall, request: str, note: str) -> None:
     SyncAttempt.objects.create(
         record=record,
-        number=_next_attempt_number(record),
+        number=claims.next_number(record),
         outcome=Outcome.FOUND,
         service=call.service,
         request=request,
@@ -346,7 +343,9 @@ def _reconcile(
 
 def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None:
     """Move a record we hold the lease of; raises LostLease if we no longer do."""
-    with transaction.atomic():
+    told = status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD)
+    # A move nobody is told of is one UPDATE, atomic by itself: no transaction around it.
+    with transaction.atomic() if told else nullcontext():
         # One conditional UPDATE: still ours (status and lease token), and then locked until commit.
         if not record.transition(
             # The claim ended with an outcome: the worker did not die on this record.
@@ -359,11 +358,13 @@ def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None
             **changes,
         ):
             raise LostLease
-        if status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD):
+        if told:
             after_outcome(record, status)
 
 
-def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str:
+def _succeed(
+    record: SyncRecord, token: str, mapped: Mapped, number: str, sent: list[tuple[str, str]] | None = None
+) -> str:
     """Spectrum accepted every call: read the document back before calling it a success."""
     company = company_of(record.payload, preflight.default_company(record.tenant))
     spectrum_key = key_of(company, *mapped.lookup_key.values())
@@ -392,7 +393,7 @@ def _succeed(record: SyncRecord, token: str, mapped: Mapped, number: str) -> str
         transaction.on_commit(partial(release_held_for, tenant, creates, [spectrum_key]), robust=True)
     # The first look right away: Info-Link reads Spectrum's own tables, so a document that was
     # accepted is usually there at once; otherwise readback.confirm looks again with back-off.
-    return readback.confirm(record.pk) if confirming else "succeeded"
+    return readback.confirm_record(record, sent) if confirming else "succeeded"
 
 
 def _fail(record: SyncRecord, token: str, messages: list[SpectrumMessage]) -> str:

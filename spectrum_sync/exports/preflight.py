@@ -108,13 +108,24 @@ def build_known(tenant: Tenant, object_type: str, document: Mapping[str, Any], r
     # A platform job linked to a job Spectrum has (linking/) is that job: updated, never added again.
     platform_id = str(document.get("document_id") or "")
     linked = own is not None and own not in existing and bool(linked_spectrum_key(tenant.pk, object_type, platform_id))
+    exists = own is not None and (own in existing or linked)
     return Known(
         existing=frozenset(existing),
         job_tax=job_tax,
         tax_rates=rates,
         today=timezone.localdate(),
-        job_exists_in_spectrum=own is not None and (own in existing or linked),
+        job_exists_in_spectrum=exists,
+        phases=known_phases(tenant, own[1]) if exists and own is not None and own[0] == "job" else {},
     )
+
+
+def known_phases(tenant: Tenant, job_key: str) -> dict[str, dict[str, Any]]:
+    """The mirrored phases of a job Spectrum has (one query), by their key in upper case: the job
+    mapper sends AddPhase only for the phases that differ (docs/spectrum.md#addphase)."""
+    rows = MirrorRecord.objects.filter(
+        tenant=tenant, object_type="phase", key__startswith=f"{job_key}|", deleted_at__isnull=True
+    ).values_list("key", "data")
+    return {key.upper(): data for key, data in rows if isinstance(data, dict)}
 
 
 def configuration_problems(rules: MappingRules, object_type: str, company: str, mapped: Mapped) -> list[str]:

@@ -177,14 +177,17 @@ def spectrum_summary(record: SyncRecord, held: Mapping[str, Any]) -> dict[str, A
 # --- the confirming step ------------------------------------------------------------------------
 
 
-def sent_call(record: SyncRecord) -> dict[str, Any]:
-    """The document's main call as it was accepted (the first accepted attempt's request)."""
+def sent_call(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The document's main call as it was accepted (the first accepted attempt's request);
+    ``accepted``: the (service, request) of the accepted attempts, in order, when known already."""
     declaration = EXPORTS[record.object_type]
-    requests = list(
-        record.attempts.filter(outcome__in=[SyncAttempt.Outcome.ACCEPTED, SyncAttempt.Outcome.FOUND])
-        .order_by("number")
-        .values_list("service", "request")
-    )
+    requests = accepted
+    if requests is None:
+        requests = list(
+            record.attempts.filter(outcome__in=[SyncAttempt.Outcome.ACCEPTED, SyncAttempt.Outcome.FOUND])
+            .order_by("number")
+            .values_list("service", "request")
+        )
     ordered = sorted(requests, key=lambda item: item[0] not in declaration.creating_services)
     for _service, request in ordered:
         try:
@@ -229,7 +232,18 @@ def explain(record: SyncRecord, sent: Mapping[str, Any], held: Mapping[str, Any]
 def confirm(record_id: int) -> str:
     """Read a ``confirming`` record back once; reschedules itself while Spectrum does not show it."""
     record = SyncRecord.objects.select_related("tenant", "tenant__connection").filter(pk=record_id).first()
-    if record is None or record.status != SyncStatus.CONFIRMING:
+    return _confirm(record) if record is not None else "skipped"
+
+
+def confirm_record(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> str:
+    """:func:`confirm` on a record in hand (the engine's, just moved to ``confirming``, its tenant
+    and connection loaded): the moves below are conditional on its status, so nothing is reread.
+    ``accepted``: the calls Spectrum accepted, when the engine sent them all in this run."""
+    return _confirm(record, accepted)
+
+
+def _confirm(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> str:
+    if record.status != SyncStatus.CONFIRMING:
         return "skipped"
     started = time.monotonic()
     try:
@@ -240,7 +254,7 @@ def confirm(record_id: int) -> str:
     elapsed = int((time.monotonic() - started) * 1000)
     if held is None:
         return _look_again(record, f"not found yet through {source or 'Spectrum'}")
-    sent = sent_call(record)
+    sent = sent_call(record, accepted)
     problems = explain(record, sent, held) if "exists" not in held else []
     seen = {**record.readback, "source": source, "read_ms": elapsed}
     seen["held"] = facts(held, EXPORTS[record.object_type].number_column)

@@ -35,6 +35,17 @@ def newer_sent(record: SyncRecord) -> bool:
     return _same_document(record).filter(created_at__gt=record.created_at, status__in=SENT).exists()
 
 
+def around(record: SyncRecord) -> tuple[bool, bool]:
+    """(:func:`older_unfinished`, :func:`newer_sent`) in one query: most documents have one version,
+    so the other versions' statuses are read, not asked about twice."""
+    older = newer = False
+    others = _same_document(record).exclude(pk=record.pk).values_list("created_at", "status")
+    for created_at, status in others:
+        older = older or (created_at < record.created_at and status not in DONE)
+        newer = newer or (created_at > record.created_at and status in SENT)
+    return older, newer
+
+
 def supersede(record: SyncRecord) -> None:
     message = "Not sent: a newer version of this document has gone to Spectrum, and this one would overwrite it."
     with transaction.atomic():

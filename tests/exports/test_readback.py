@@ -92,7 +92,7 @@ def test_spectrum_holding_another_tax_fails_with_the_explanation(
 
     record_id = exports.post("ar-invoices", taxed_invoice(exports, "RB1002"))
     look = readback.confirm
-    monkeypatch.setattr(readback, "confirm", lambda pk: "confirming")
+    monkeypatch.setattr(readback, "confirm_record", lambda record, accepted=None: "confirming")
     assert engine.process(record_id) == "confirming"
     assert SyncRecord.objects.get(pk=record_id).status == SyncStatus.CONFIRMING
     exports.db.store.update(
@@ -117,7 +117,7 @@ def test_spectrum_holding_what_was_sent_is_no_mismatch(exports: Exports, monkeyp
 
     record_id = exports.post("ar-invoices", taxed_invoice(exports, "RB1009"))
     look = readback.confirm
-    monkeypatch.setattr(readback, "confirm", lambda pk: "confirming")
+    monkeypatch.setattr(readback, "confirm_record", lambda record, accepted=None: "confirming")
     engine.process(record_id)
     assert look(record_id) == "succeeded"
     assert SyncRecord.objects.get(pk=record_id).readback["spectrum"]["total"] == "596.50"
