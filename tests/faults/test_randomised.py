@@ -62,6 +62,10 @@ def time_limit(runs: int) -> int:
     return SETUP_SECONDS + SECONDS_PER_ROUND * max(runs, 1)
 
 
+# The workers this test started (a round may replace the one it was given).
+STARTED: list[WorkerProcess] = []
+
+
 def _plan(seed: int, round_no: int) -> tuple[list[str], str]:
     rng = random.Random(f"{seed}:{round_no}")
     spectrum = [rng.choice(SPECTRUM_FAULTS) for _ in range(PER_ROUND)]
@@ -93,6 +97,7 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
             worker.kill(signal.SIGTERM)  # graceful: the pool finishes or gives back what it holds
         worker.stop()
         worker = fast_worker()
+        STARTED.append(worker)  # stopped by the test even if this round fails
         worker.start()
     elif process_fault == "kill_pool_process":
         _kill_one_pool_process(worker)  # the main process stays: Celery re-sends what that process held
@@ -121,11 +126,15 @@ def _run_round(exports: Exports, worker: WorkerProcess, seed: int, round_no: int
 def test_seeded_randomised_faults(exports: Exports, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(django_settings, "EXPORT_STALE_SECONDS", 2)
     worker = fast_worker()
+    STARTED.append(worker)
     worker.start()
     try:
-        worker = run_rounds(lambda w, round_no: _run_round(exports, w, SEED, round_no), worker, SEED, RUNS)
+        run_rounds(lambda w, round_no: _run_round(exports, w, SEED, round_no), worker, SEED, RUNS)
     finally:
-        worker.stop()
+        # Every worker a round started, not only the last one handed back: a failed round must not
+        # leave a worker consuming the next tests' messages.
+        while STARTED:
+            STARTED.pop().stop()
 
 
 def run_rounds(run_round: Callable[[Any, int], Any], worker: Any, seed: int, runs: int) -> Any:

@@ -80,9 +80,18 @@ def test_nothing_waiting_or_nobody_to_tell_means_no_email(people: Tenant, make_r
     assert EmailDelivery.objects.count() == 0
 
 
-def test_the_beat_task_makes_the_digest(people: Tenant, make_record: Any, settings: Any) -> None:
+def test_the_beat_task_makes_the_digest(
+    people: Tenant, make_record: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spectrum_sync.notifications import tasks
+
     settings.NOTIFY_DIGEST_HOUR = 0  # due at any hour
     make_record(status=SyncStatus.AWAITING_APPROVAL)
+    # Kept out of the broker: this test's transaction is rolled back, and a queued send for a
+    # delivery that never existed would reach the next test's notifications worker.
+    queued: list[int] = []
+    monkeypatch.setattr(tasks, "enqueue_delivery", queued.append)
     assert notify_approval_digests.apply().result == 1
     assert notify_approval_digests.apply().result == 0
+    assert len(queued) == 1
     assert "notify-approval-digests" in settings.CELERY_BEAT_SCHEDULE
