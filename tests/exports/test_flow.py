@@ -389,6 +389,7 @@ def test_po_receipt_and_scheduled_maintenance_reach_spectrum(exports: Exports, w
     }
     record = exports.final(exports.post("po-receipts", receipt))
     assert record.status == SyncStatus.SUCCEEDED, record.error_message
+    assert record.verification == "confirmed", record.readback  # read back through Info-Link
     found = exports.db.store.query(
         "SELECT Quantity_Received FROM PO_RECEIVING_HISTORY_MC WHERE TRIM(PO_Number) = ? AND TRIM(Receipt_Number) = ?",
         [po["PO_Number"], "001"],
@@ -408,6 +409,7 @@ def test_po_receipt_and_scheduled_maintenance_reach_spectrum(exports: Exports, w
     }
     record = exports.final(exports.post("maintenances", visit))
     assert record.status == SyncStatus.SUCCEEDED, record.error_message
+    assert record.verification == "confirmed", record.readback  # the work order read back
     assert exports.spectrum.accepted("WorkOrderHeader") == {"DC1|PM9001": 1}
     exports.told(record.pk, "succeeded")
 
