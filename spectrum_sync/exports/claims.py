@@ -1,7 +1,7 @@
 """The ledger of one export run: the claim, and the attempts' numbers (spectrum_sync/exports/engine.py).
 
-Kept to as few queries as the guarantees allow (issue #19): the claim is one UPDATE, and the attempts
-are read at most once per run.
+Kept to as few queries as the guarantees allow (bench/export_throughput.py counts them): the claim
+is one UPDATE, and the attempts are read at most once per run.
 """
 
 from __future__ import annotations

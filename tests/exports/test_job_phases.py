@@ -1,4 +1,4 @@
-"""A job update sends AddPhase only for the phases that changed since the mirror read them (issue #19),
+"""A job update sends AddPhase only for the phases that changed since the mirror read them,
 through the engine and pre-flight (one mirror query fills ``Known.phases``)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (the fixtures of test_flow are imported by name, as pytest needs them here)
-"""The ledger queries one export makes, counted with the real simulators (issue #19: ≤ 8 per record,
+"""The ledger queries one export makes, counted with the real simulators (the target is 8 per record,
 read-back on its own). ``bench/export_throughput.py`` prints the same count for its run."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.fixtures_spectrum_db import spectrum_db  # noqa: F401
 
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
-# Ledger queries of one AR invoice, as measured (issue #19 aims at 8 for export and outcome together;
+# Ledger queries of one AR invoice, as measured (the target is 8 for export and outcome together;
 # bench/export_throughput.py prints the figures and docs/architecture.md#export-flow-platform--spectrum
 # what the rest are). A new query in the run fails this.
 EXPORT = 13  # the record, versions, claim, rules (3), mirror, dates, attempts, lease, attempt (2), move

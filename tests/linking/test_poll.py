@@ -1,4 +1,4 @@
-"""Issue #18's done-when: three Spectrum vendors linked to companies the platform already had; the
+"""Three Spectrum vendors linked to companies the platform already had; the
 next vendor poll updates those companies instead of creating new ones.
 
 Real components: the Spectrum simulator (web services, its seeded vendors), the platform simulator

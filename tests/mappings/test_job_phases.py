@@ -1,5 +1,5 @@
 """A job Spectrum already has: AddPhase only for the phases that are new or changed since the mirror
-read them (issue #19); a new job sends every phase."""
+read them; a new job sends every phase."""
 
 from __future__ import annotations
 
