@@ -1,35 +1,12 @@
-"""The ledger of one export run: the claim, and the attempts' numbers (spectrum_sync/exports/engine.py).
+"""The attempts' numbers of one export run (spectrum_sync/exports/engine.py).
 
-Kept to as few queries as the guarantees allow (bench/export_throughput.py counts them): the claim
-is one UPDATE, and the attempts are read at most once per run.
+Kept to as few queries as the guarantees allow (bench/export_throughput.py counts them): the
+attempts are read at most once per run (the claim itself is one UPDATE, ``SyncRecord.claim``).
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
-from django.utils import timezone
-
-from spectrum_sync.exports import conf
-from spectrum_sync.models import SyncRecord, SyncStatus
-
-
-def claim(record: SyncRecord) -> str | None:
-    """``SyncRecord.claim`` in one UPDATE: the attempt count it expects is part of the condition,
-    so the count is known without reading it back, and ``sent_at`` (when a worker took it: the
-    ledger's split between waiting in the queue and our work) is written with it."""
-    token = secrets.token_hex(8)
-    now = timezone.now()
-    claimed = record.transition(
-        SyncStatus.SENDING,
-        expected={"attempt_count": record.attempt_count},
-        lease_token=token,
-        lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
-        attempt_count=record.attempt_count + 1,
-        sent_at=now,
-    )
-    return token if claimed else None
+from spectrum_sync.models import SyncRecord
 
 
 def earlier(record: SyncRecord) -> list[tuple[str, str, str, int]]:

@@ -127,7 +127,7 @@ def process(record_id: int) -> str:
     if connection.exports_held_reason and record.status == SyncStatus.PENDING:
         _hold_unclaimed(record, HOLD_AUTHORIZATION, f"Exports are held: {connection.exports_held_reason}")
         return "held"
-    token = claims.claim(record)
+    token = record.claim(conf.lease_seconds())
     if not token:
         return "taken"
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from spectrum_sync.fields import TypeNameField
@@ -254,16 +254,23 @@ class SyncRecord(models.Model):
         return True
 
     def claim(self, lease_seconds: int = 300) -> str | None:
-        """Take the record for sending with a lease; returns the lease token, or None if taken."""
+        """Take the record for sending with a lease; returns the lease token, or None if taken.
+
+        One UPDATE: the attempt count this instance holds is part of the condition, so the new count
+        is known without reading it back, and ``sent_at`` (when a worker took it: the ledger's split
+        between waiting in the queue and our work) is written with it.
+        """
         token = secrets.token_hex(8)
         now = timezone.now()
         if self.status not in (SyncStatus.PENDING, SyncStatus.UNKNOWN):
             return None
         ok = self.transition(
             SyncStatus.SENDING,
+            expected={"attempt_count": self.attempt_count},
             lease_token=token,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempt_count=F("attempt_count") + 1,
+            attempt_count=self.attempt_count + 1,
+            sent_at=now,
         )
         return token if ok else None
 
