@@ -52,17 +52,26 @@ class TenantForm(OutboundChecks, SecretFieldsForm):
             "platform_url",
             "platform_signing_secret",
             "batch_rule",
+            "total_difference",
             "staff",
         ]
         help_texts = {"batch_rule": BATCH_RULE_HELP}
 
+    # Accounting choices a form may leave out (an older screen, a script): the tenant keeps its own.
+    KEPT_CHOICES = ("batch_rule", "total_difference")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "batch_rule" in self.fields:
-            self.fields["batch_rule"].required = False  # left out: the tenant keeps its rule
+        for name in self.KEPT_CHOICES:
+            if name in self.fields:
+                self.fields[name].required = False
 
-    def clean_batch_rule(self) -> str:
-        return self.cleaned_data.get("batch_rule") or self.instance.batch_rule or Tenant.BatchRule.DAY
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.KEPT_CHOICES:
+            if name in self.fields and not cleaned.get(name):
+                cleaned[name] = getattr(self.instance, name)  # a new tenant holds the model default
+        return cleaned
 
 
 class LimitedTenantForm(TenantForm):
