@@ -15,21 +15,20 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpRequest
 
-from mappings.completeness import udf_document_types, udf_slots
+from mappings.completeness import no_udf_document_types, udf_document_types, udf_slots
 from mappings.models import (
     DepartmentClassMapping,
-    DocumentType,
     GLAccountMapping,
     ProcessingDateRange,
     TaxCodeDefault,
     UDFMapping,
 )
-from mappings.services import SERVICES_OF, no_udf_reason
+from mappings.services import no_udf_reason, udf_services
 from spectrum_sync.adminsite.history import TenantFilter
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import tenants_for
 from spectrum_sync.exports import actions as export_actions
-from spectrum_sync.models import MirrorRecord, ObjectType, Tenant
+from spectrum_sync.models import MirrorRecord, ObjectType, Tenant, type_label
 
 Choice = tuple[str, str]
 
@@ -169,12 +168,11 @@ class TaxCodeDefaultAdmin(ReleasesHeldRecords, MirrorChoicesAdmin):
 
 def udf_help() -> str:
     """Which document types send UDFs to Spectrum, through which services, and which cannot."""
-    labels = dict(DocumentType.choices)
     sent = "; ".join(
-        f"{labels[t]}: UDF{min(udf_slots(t))}–UDF{max(udf_slots(t))} through {', '.join(SERVICES_OF[t])}"
+        f"{type_label(t)}: UDF{min(udf_slots(t))}–UDF{max(udf_slots(t))} through {', '.join(udf_services(t))}"
         for t in udf_document_types()
     )
-    unsent = " ".join(no_udf_reason(t) for t in SERVICES_OF if not udf_slots(t))
+    unsent = " ".join(no_udf_reason(t) for t in no_udf_document_types())
     return f"Sent to Spectrum — {sent}. {unsent} A mapping for those is refused."
 
 

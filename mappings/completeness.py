@@ -10,15 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mappings.rules import MappingRules, load_rules
-from mappings.services import SERVICES_OF, no_udf_reason, udf_slots
+from mappings.services import no_udf_reason, udf_slots
+from spectrum_sync.catalogue.registry import EXPORTS
 
 if TYPE_CHECKING:
     from spectrum_sync.models import Tenant
 
 
 def udf_document_types() -> tuple[str, ...]:
-    """The document types whose Spectrum services carry UDF fields."""
-    return tuple(t for t in SERVICES_OF if udf_slots(t))
+    """The exported document types whose Spectrum services carry UDF fields, in catalogue order."""
+    return tuple(t for t in EXPORTS if udf_slots(t))
+
+
+def no_udf_document_types() -> tuple[str, ...]:
+    """The exported document types Spectrum takes no UDFs for, in catalogue order."""
+    return tuple(t for t in EXPORTS if not udf_slots(t))
 
 
 def missing_in(rules: MappingRules, document_type: str) -> list[str]:

@@ -13,22 +13,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from mappings.services import udf_slots
+from spectrum_sync.catalogue.registry import export_choices
 from spectrum_sync.fields import TypeNameField
 from spectrum_sync.models import Tenant
 
 # GL accounts are sent without dashes and are Text 12 (docs/spectrum.md#formats, #addarinvoice).
 gl_account_validator = RegexValidator(r"^[0-9A-Za-z]{1,12}$", "Enter the GL account without dashes (up to 12).")
-
-
-class DocumentType(models.TextChoices):
-    """The document types the platform exports (the inbound API's URL names, underscored)."""
-
-    AR_INVOICE = "ar_invoice", "AR invoice"
-    JOB = "job", "Job"
-    PO_RECEIPT = "po_receipt", "PO receipt"
-    MAINTENANCE = "maintenance", "Service-agreement maintenance"
-    COMMITMENT = "commitment", "Commitment (subcontract)"
-    CHANGE_ORDER = "change_order", "Prime contract change order"
 
 
 class LineKind(models.TextChoices):
@@ -103,7 +93,7 @@ class TaxCodeDefault(models.Model):
     """The sales tax code (and rate) used when a document names none (Sales_Tax_Code, Text 15)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="tax_defaults")
-    document_type = TypeNameField(max_length=20, choices=DocumentType.choices)
+    document_type = TypeNameField(max_length=20, choices=export_choices)
     tax_code = models.CharField(max_length=15)
     rate = models.DecimalField(
         max_digits=7,
@@ -125,7 +115,7 @@ class UDFMapping(models.Model):
     """A platform field sent into one of Spectrum's UDF1…UDF20 slots (docs/spectrum.md#field-conventions)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="udf_mappings")
-    document_type = TypeNameField(max_length=20, choices=DocumentType.choices)
+    document_type = TypeNameField(max_length=20, choices=export_choices)
     platform_field = models.CharField(max_length=100, help_text="Key in the document's custom_fields.")
     udf_slot = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(20)])
     max_length = models.PositiveSmallIntegerField(

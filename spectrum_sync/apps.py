@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate, post_save
 
+from spectrum_sync.catalogue import discover
+
 
 def _sync_roles(**kwargs: Any) -> None:
     from spectrum_sync.adminsite.roles import sync_roles
@@ -16,6 +18,8 @@ class SpectrumSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Every module of the catalogue is an exported type: register them before anything reads them.
+        discover()
         # Keep the three roles' permissions complete as models are added: run after the last
         # app's post_migrate, when every app's permissions exist (also after test flushes).
         last_app = list(apps.get_app_configs())[-1]

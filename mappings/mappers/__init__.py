@@ -1,4 +1,4 @@
-"""Pure functions that turn a platform document into the Spectrum calls that create it.
+"""What every mapper shares. A mapper turns a platform document into the Spectrum calls that create it.
 
 No I/O: each mapper takes the document (JSON-friendly, as the inbound API stored it), the tenant's
 :class:`~mappings.rules.MappingRules` and what the mirror :class:`~mappings.rules.Known` says exists,
@@ -11,16 +11,12 @@ failing it.
 Lengths and formats follow the services' field tables (docs/spectrum.md#services): codes that are too long
 are refused (Spectrum would refuse them too), free text is cut to the column's length.
 
-One module per exported type (``ar_invoice``, ``job``, ``po_receipt``, ``maintenance``,
-``commitment``, ``change_order``) and what they share (``common``); everything is importable from
-here as before (``from mappings.mappers import map_job, Mapped``).
+Each exported type's own mapper lives in its catalogue module (``spectrum_sync/catalogue/<type>.py``,
+e.g. ``map_job``); what they share is here (``common``), importable as ``from mappings.mappers import Mapped``.
 """
 
 from __future__ import annotations
 
-from mappings.mappers.ar_invoice import REVENUE_KINDS, allocate, invoice_tax, map_ar_invoice
-from mappings.mappers.change_order import map_change_order
-from mappings.mappers.commitment import map_commitment
 from mappings.mappers.common import (
     CENT,
     Checker,
@@ -38,29 +34,17 @@ from mappings.mappers.common import (
     text,
     udf_fields,
 )
-from mappings.mappers.job import map_job
-from mappings.mappers.maintenance import map_maintenance
-from mappings.mappers.po_receipt import map_po_receipt
 
 __all__ = [
     "CENT",
-    "REVENUE_KINDS",
     "Checker",
     "Mapped",
     "Mapper",
     "Problem",
     "SpectrumCall",
-    "allocate",
     "cents",
     "company_of",
-    "invoice_tax",
     "key_of",
-    "map_ar_invoice",
-    "map_change_order",
-    "map_commitment",
-    "map_job",
-    "map_maintenance",
-    "map_po_receipt",
     "money",
     "num",
     "number_fits",

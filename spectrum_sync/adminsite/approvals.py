@@ -28,9 +28,9 @@ from spectrum_sync.adminsite.explanations import VERDICTS
 from spectrum_sync.adminsite.history import TenantFilter, tenant_choices
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
 from spectrum_sync.adminsite.scoping import scope
-from spectrum_sync.catalogue import EXPORTS
+from spectrum_sync.catalogue import EXPORTS, export_choices
 from spectrum_sync.exports import approval, preflight
-from spectrum_sync.models import ApprovalRule, ObjectType, SyncRecord
+from spectrum_sync.models import ApprovalRule, SyncRecord
 from spectrum_sync.plain_words import explain
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ DOCUMENT_FIELDS = (
 
 
 def export_type_choices() -> list[tuple[str, str]]:
-    return [(name, str(ObjectType(name).label)) for name in EXPORTS]
+    return export_choices()
 
 
 def queue_url(**filters: Any) -> str:

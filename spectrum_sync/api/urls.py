@@ -6,12 +6,12 @@ from django.urls import path, re_path
 
 from linking.views import DirectoryView
 from spectrum_sync.api.docs import LocalRedocView, LocalSchemaView, LocalSwaggerView
-from spectrum_sync.api.views import VIEWS, SyncRecordView, not_found
+from spectrum_sync.api.views import SyncRecordView, document_views, not_found
 
 app_name = "api"
 
 urlpatterns = [
-    *(path(f"v1/{name}/", view.as_view(), name=name) for name, view in VIEWS.items()),
+    *(path(f"v1/{name}/", view.as_view(), name=name) for name, view in document_views().items()),
     path("v1/sync-records/<int:pk>/", SyncRecordView.as_view(), name="sync-record"),
     # The platform's existing records, to be linked (linking/views.py).
     re_path(r"^v1/directory/(?P<kind>customers|vendors|jobs)/$", DirectoryView.as_view(), name="directory"),

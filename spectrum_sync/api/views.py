@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 
 from spectrum_sync.api.auth import IsTenant, TenantAPIKeyAuthentication
 from spectrum_sync.api.serializers import AcceptedSerializer, DryRunSerializer, SyncRecordSerializer
-from spectrum_sync.catalogue import EXPORTS, ExportType
+from spectrum_sync.catalogue import EXPORTS
+from spectrum_sync.catalogue.base import ExportType
 from spectrum_sync.exports import intake, preflight
-from spectrum_sync.models import Direction, SyncRecord, Tenant
+from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, Tenant
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -83,7 +84,7 @@ def document_view(declaration: ExportType) -> type[DocumentView]:
 
     post = extend_schema(
         operation_id=f"export_{declaration.name}",
-        summary=f"Export {_with_article(declaration.label)} to Spectrum",
+        summary=f"Export {_with_article(declaration.noun)} to Spectrum",
         description=(
             "Stores the document and queues it for Spectrum; answers 202 with the sync record's id and "
             "status URL. The same document_id and version posted again with the same body is the same "
@@ -112,8 +113,14 @@ def document_view(declaration: ExportType) -> type[DocumentView]:
     return type(name, (DocumentView,), {"declaration": declaration, "post": post})
 
 
-VIEWS = {d.api_name: document_view(d) for d in EXPORTS.values()}
-API_NAMES = {d.name: d.api_name for d in EXPORTS.values()}
+def document_views() -> dict[str, type[DocumentView]]:
+    """One view per exported type in the catalogue, by API name (the API's URLs are made from it)."""
+    return {d.api_name: document_view(d) for d in EXPORTS.values()}
+
+
+def api_names() -> dict[str, str]:
+    """Each exported type's API name, by its object type."""
+    return {d.name: d.api_name for d in EXPORTS.values()}
 
 
 class SyncRecordView(TenantAPIView):
@@ -123,7 +130,7 @@ class SyncRecordView(TenantAPIView):
         record = get_object_or_404(
             SyncRecord.objects.filter(tenant=self.tenant(request), direction=Direction.EXPORT), pk=pk
         )
-        return Response(SyncRecordSerializer(record, context={"api_names": API_NAMES}).data)
+        return Response(SyncRecordSerializer(record, context={"api_names": api_names()}).data)
 
 
 @csrf_exempt  # nothing is done here; a POST to a mistyped path must get this answer, not a CSRF page

@@ -1,27 +1,29 @@
 """The catalogue of exported document types: one module per type, read by the engine, the writer,
-the pre-flight, the API and the health check instead of branching on a type's name."""
+the pre-flight, the API, the health check and the screens instead of branching on a type's name.
+
+A module of this package that sets ``EXPORT`` (an :class:`~spectrum_sync.catalogue.base.ExportType`)
+is an exported type: :func:`discover` imports each module and registers what it declares, so adding
+a type is adding its module. Modules without ``EXPORT`` (``base``, ``registry``) are the machinery.
+"""
 
 from __future__ import annotations
 
-from spectrum_sync.catalogue import ar_invoice, change_order, commitment, job, maintenance, po_receipt
-from spectrum_sync.catalogue.base import ExportType, RestPost
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING
 
-EXPORTS: dict[str, ExportType] = {
-    t.name: t
-    for t in (
-        ar_invoice.EXPORT,
-        job.EXPORT,
-        po_receipt.EXPORT,
-        maintenance.EXPORT,
-        commitment.EXPORT,
-        change_order.EXPORT,
-    )
-}
+from spectrum_sync.catalogue.registry import EXPORTS, export_choices, export_type, register, unregister
+
+if TYPE_CHECKING:
+    from spectrum_sync.catalogue.base import RestPost
 
 
-def export_type(name: str) -> ExportType | None:
-    """The declaration of ``name`` (an ObjectType value); None if it is not an exported type."""
-    return EXPORTS.get(name)
+def discover() -> None:
+    """Register the ``EXPORT`` of every module of the catalogue (again is harmless)."""
+    for found in pkgutil.iter_modules(__path__):
+        declared = getattr(importlib.import_module(f"{__name__}.{found.name}"), "EXPORT", None)
+        if declared is not None:
+            register(declared)
 
 
 def rest_post_for(service: str) -> RestPost | None:
@@ -32,4 +34,4 @@ def rest_post_for(service: str) -> RestPost | None:
     return None
 
 
-__all__ = ["EXPORTS", "ExportType", "export_type", "rest_post_for"]
+__all__ = ["EXPORTS", "discover", "export_choices", "export_type", "register", "rest_post_for", "unregister"]

@@ -15,6 +15,8 @@ from spectrum_sync.models.ledger import (
     SyncRecord,
     SyncStatus,
     Verification,
+    type_choices,
+    type_label,
 )
 from spectrum_sync.models.polling import BeatHeartbeat, MirrorRecord, PendingDeletion, PollSchedule, SyncRun
 from spectrum_sync.models.tenants import SpectrumConnection, Tenant, company_code_list, validate_timezone
@@ -38,5 +40,7 @@ __all__ = [
     "Tenant",
     "Verification",
     "company_code_list",
+    "type_choices",
+    "type_label",
     "validate_timezone",
 ]

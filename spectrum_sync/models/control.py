@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from spectrum_sync.fields import TypeNameField
-from spectrum_sync.models.ledger import ObjectType
+from spectrum_sync.models.ledger import type_choices
 from spectrum_sync.models.tenants import Tenant
 
 
@@ -41,7 +41,7 @@ class ApprovalRule(models.Model):
     """Documents of this type wait for an accountant's approval before they are exported."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="approval_rules")
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     required = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from spectrum_sync.catalogue.registry import export_choices
 from spectrum_sync.fields import TypeNameField
 from spectrum_sync.models.tenants import Tenant
 
@@ -26,13 +27,20 @@ class Direction(models.TextChoices):
 
 
 class ObjectType(models.TextChoices):
-    # Exports (platform → Spectrum)
-    AR_INVOICE = "ar_invoice", "AR invoice"
-    JOB = "job", "Job"
-    PO_RECEIPT = "po_receipt", "PO receipt"
-    MAINTENANCE = "maintenance", "Service-agreement maintenance"
-    COMMITMENT = "commitment", "Commitment (subcontract)"
-    CHANGE_ORDER = "change_order", "Prime contract change order"
+    """The name of every object type a record, a poll or a rule is about.
+
+    The exported types are members only so that code can name them (``ObjectType.AR_INVOICE``):
+    which types are exported, and how screens label them, is the catalogue's (spectrum_sync/catalogue/),
+    so a new exported type needs no member here. Fields and forms take ``type_choices``.
+    """
+
+    # Exports (platform → Spectrum): labelled by their catalogue declarations.
+    AR_INVOICE = "ar_invoice"
+    JOB = "job"
+    PO_RECEIPT = "po_receipt"
+    MAINTENANCE = "maintenance"
+    COMMITMENT = "commitment"
+    CHANGE_ORDER = "change_order"
     # Imports (Spectrum → platform); "job" above is also imported as a project.
     CUSTOMER = "customer", "Customer"
     VENDOR = "vendor", "Vendor"
@@ -47,6 +55,19 @@ class ObjectType(models.TextChoices):
     BUDGET = "budget", "Budget (original estimate)"
     JOB_COST = "job_cost", "Job cost to date"
     PRIME_CONTRACT = "prime_contract", "Prime contract"
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """(name, label) of every object type: the exported ones as the catalogue labels them, then the
+    imported ones (a type that is both, the job, once)."""
+    exported = export_choices()
+    names = {name for name, _label in exported}
+    return [*exported, *((value, str(label)) for value, label in ObjectType.choices if value not in names)]
+
+
+def type_label(name: str) -> str:
+    """How screens and e-mails name the object type ``name`` (the name itself if it is none)."""
+    return dict(type_choices()).get(name, name)
 
 
 class IllegalTransition(Exception):
@@ -120,7 +141,7 @@ class SyncRecord(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_records")
     direction = models.CharField(max_length=6, choices=Direction.choices)
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     platform_id = models.CharField(max_length=100, blank=True, help_text="The document's id on the platform.")
     version = models.CharField(max_length=40, blank=True, help_text="The platform's version of the document.")
     document_number = models.CharField(max_length=60, blank=True, help_text="Invoice / job / PO number.")

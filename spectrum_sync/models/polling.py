@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from spectrum_sync.fields import TypeNameField
-from spectrum_sync.models.ledger import ObjectType
+from spectrum_sync.models.ledger import type_choices
 from spectrum_sync.models.tenants import Tenant
 
 
@@ -31,7 +31,7 @@ class SyncRun(models.Model):
         RETRY = "retry", "Retry of failed deliveries"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_runs")
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
@@ -69,7 +69,7 @@ class MirrorRecord(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mirror")
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     key = models.CharField(max_length=200)
     company_code = models.CharField(max_length=3, blank=True)
     row_hash = models.CharField(max_length=32)
@@ -96,7 +96,7 @@ class PollSchedule(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="poll_schedules")
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     enabled = models.BooleanField(default=True)
     interval_minutes = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1)], help_text="Minutes between polls (1 or more)."
@@ -135,7 +135,7 @@ class PendingDeletion(models.Model):
         SUPERSEDED = "superseded", "Replaced by a later poll"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="pending_deletions")
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices)
+    object_type = TypeNameField(max_length=20, choices=type_choices)
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="pending_deletions")
     keys = models.JSONField(default=list, help_text="Spectrum keys the poll no longer found.")
     key_count = models.PositiveIntegerField(default=0)

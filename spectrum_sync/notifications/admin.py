@@ -12,13 +12,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from spectrum_sync.adminsite.scoped_admin import TenantScopedAdmin
-from spectrum_sync.models import ObjectType
+from spectrum_sync.models import type_choices
 from spectrum_sync.notifications.models import EmailDelivery, Event, NotificationRule
 
 
 class NotificationRuleForm(forms.ModelForm):
     object_types = forms.MultipleChoiceField(
-        choices=ObjectType.choices,
+        choices=type_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked for every object type.",

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from spectrum_sync.models import ObjectType, SyncRecord
+from spectrum_sync.models import SyncRecord, type_label
 from spectrum_sync.notifications.models import EmailDelivery, Event, NotificationEvent
 from spectrum_sync.plain_words import SPECTRUM_ANSWERED, explain, problem_source
 from spectrum_sync.redaction import redact
@@ -78,10 +78,7 @@ def spectrum_said(code: str, message: str, column: str) -> str:
 
 
 def object_type_label(value: str) -> str:
-    try:
-        return str(ObjectType(value).label)
-    except ValueError:
-        return value
+    return type_label(value)
 
 
 # --- Claiming and sending ------------------------------------------------------------------------

@@ -50,7 +50,11 @@ IMPORT_SERVICES: dict[str, tuple[str, ...]] = {
     "budget": ("GetPhase",),
     "job_cost": ("GetPhase",),
 }
-EXPORT_SERVICES: dict[str, tuple[str, ...]] = {name: t.services for name, t in EXPORTS.items()}
+
+
+def export_services() -> dict[str, tuple[str, ...]]:
+    """The services each exported type of the catalogue calls, read when asked (a type is a module)."""
+    return {name: declared.services for name, declared in EXPORTS.items()}
 
 
 def rotate_before() -> timedelta:
@@ -243,7 +247,7 @@ def needed_services(tenant: Tenant, connection: SpectrumConnection) -> list[str]
         polled = PollSchedule.objects.filter(tenant=tenant, enabled=True).values_list("object_type", flat=True)
         for object_type in polled:
             needed.update(dict.fromkeys(IMPORT_SERVICES.get(object_type, ())))
-    for object_type, services in EXPORT_SERVICES.items():
+    for object_type, services in export_services().items():
         # One index probe per type (tenant, object_type, -created_at), never a DISTINCT over history.
         exported = SyncRecord.objects.filter(tenant=tenant, object_type=object_type, direction=Direction.EXPORT)
         if exported.exists():
@@ -253,7 +257,7 @@ def needed_services(tenant: Tenant, connection: SpectrumConnection) -> list[str]
 
 def all_services() -> list[str]:
     found: dict[str, None] = {}
-    for services in (*IMPORT_SERVICES.values(), *EXPORT_SERVICES.values()):
+    for services in (*IMPORT_SERVICES.values(), *export_services().values()):
         found.update(dict.fromkeys(services))
     return list(found)
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from spectrum_sync.fields import TypeNameField
-from spectrum_sync.models import ObjectType, SyncRecord, SyncRun, Tenant
+from spectrum_sync.models import SyncRecord, SyncRun, Tenant, type_choices
 
 
 class Event(models.TextChoices):
@@ -55,7 +55,7 @@ def validate_events(value: object) -> None:
 
 
 def validate_object_types(value: object) -> None:
-    if not isinstance(value, list) or any(v not in ObjectType.values for v in value):
+    if not isinstance(value, list) or any(v not in dict(type_choices()) for v in value):
         raise ValidationError("Unknown object type.")
 
 
@@ -104,7 +104,7 @@ class NotificationEvent(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="notification_events")
     event = models.CharField(max_length=12, choices=Event.choices)
-    object_type = TypeNameField(max_length=20, choices=ObjectType.choices, blank=True)
+    object_type = TypeNameField(max_length=20, choices=type_choices, blank=True)
     record = models.ForeignKey(SyncRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # What the record or run said at that moment (its error may change later).

@@ -21,7 +21,7 @@ from typing import Any
 from django.utils import timezone
 
 from connectors.spectrum.schema import SchemaReport, discover
-from spectrum_sync.models import ObjectType, PollSchedule, SpectrumConnection, Tenant
+from spectrum_sync.models import PollSchedule, SpectrumConnection, Tenant, type_label
 
 SWITCHED_OFF = "switched_off"
 
@@ -35,10 +35,7 @@ class Outcome:
 
 
 def label(object_type: str) -> str:
-    try:
-        return str(ObjectType(object_type).label)
-    except ValueError:
-        return object_type
+    return type_label(object_type)
 
 
 def switched_off(connection: SpectrumConnection) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from connectors.spectrum import ledger
 from connectors.spectrum.database import OBJECT_TYPES
 from connectors.spectrum.errors import SpectrumConfigurationError
-from spectrum_sync.models import MirrorRecord, ObjectType, PollSchedule, Tenant
+from spectrum_sync.models import MirrorRecord, PollSchedule, Tenant, type_label
 
 SAMPLE_KEYS = 10
 
@@ -38,7 +38,7 @@ def _shown(keys: set[str]) -> list[str]:
 
 
 def compare_one(database: Any, tenant: Tenant, company: str, object_type: str) -> dict[str, Any]:
-    line: dict[str, Any] = {"type": object_type, "label": str(ObjectType(object_type).label)}
+    line: dict[str, Any] = {"type": object_type, "label": type_label(object_type)}
     mirrored = _mirror_keys(tenant, object_type, company)
     try:
         held = ledger.record_keys(database, object_type, company)

@@ -16,9 +16,10 @@ from typing import Any
 from connectors.spectrum import ledger
 from connectors.spectrum.errors import SpectrumConfigurationError, SpectrumError
 from spectrum_sync.connections import spectrum_database
-from spectrum_sync.models import ObjectType, ReconciliationReport, SpectrumConnection, Tenant
+from spectrum_sync.models import ReconciliationReport, SpectrumConnection, Tenant
+from spectrum_sync.models import type_label as label_of
 from spectrum_sync.reconciliation import mirror
-from spectrum_sync.reconciliation.ours import OUR_KINDS, OurDocument, exported_numbers, our_documents
+from spectrum_sync.reconciliation.ours import OurDocument, exported_numbers, our_documents, our_kinds
 
 CENT = Decimal("0.01")
 # Beyond this many differences the report keeps the first ones and says how many there were.
@@ -36,7 +37,7 @@ NO_CONNECTION = "This tenant has no Spectrum connection yet, so there is nothing
 
 
 def type_label(object_type: str) -> str:
-    return str(ObjectType(object_type).label)
+    return label_of(object_type)
 
 
 def amount_text(value: Decimal | None) -> str:
@@ -61,7 +62,7 @@ def _row(
     theirs: ledger.SpectrumDocument | None,
     reason: str,
 ) -> dict[str, Any]:
-    measure = OUR_KINDS[object_type].measure
+    measure = our_kinds()[object_type].measure
     our_value = ours.total if ours else None
     their_value = _measure(theirs, measure) if theirs else None
     difference = (their_value or Decimal(0)) - our_value if (ours and theirs and our_value is not None) else None
@@ -86,7 +87,7 @@ def _row(
 
 def _mismatch_reason(object_type: str, ours: OurDocument, theirs: ledger.SpectrumDocument) -> str:
     """Why the two differ, in words an accountant can check: amounts, tax, dates, what read-back saw."""
-    measure = OUR_KINDS[object_type].measure
+    measure = our_kinds()[object_type].measure
     their_value = _measure(theirs, measure)
     parts: list[str] = []
     if _differs(ours.total, their_value):
@@ -114,7 +115,7 @@ def compare_type(
     database: Any, tenant: Tenant, company: str, object_type: str, first: dt.date, last: dt.date
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One document type: its summary line and its differences."""
-    kind = OUR_KINDS[object_type]
+    kind = our_kinds()[object_type]
     ours = our_documents(tenant, company, object_type, first, last)
     theirs = {d.key: d for d in ledger.documents_in_period(database, kind.ledger_kind, company, first, last)}
     by_key = {tuple(v.upper() for v in d.key): d for d in ours}
@@ -150,7 +151,7 @@ def _total(values: list[Decimal | None]) -> str:
 def _summary_line(
     object_type: str, ours: list[OurDocument], theirs: list[ledger.SpectrumDocument], differences: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    measure = OUR_KINDS[object_type].measure
+    measure = our_kinds()[object_type].measure
     kinds = [d["kind"] for d in differences]
     return {
         "type": object_type,
@@ -180,7 +181,7 @@ def _compare_documents(
 ) -> None:
     tenant, company = report.tenant, report.company_code
     first, last = report.period_start, report.period_end
-    for object_type in OUR_KINDS:
+    for object_type in our_kinds():
         try:
             line, found = compare_type(database, tenant, company, object_type, first, last)
         except SpectrumConfigurationError as exc:  # one table missing or not granted: the others still count
@@ -222,7 +223,7 @@ def run(tenant: Tenant, company: str, first: dt.date, last: dt.date, *, user: An
     differences: list[dict[str, Any]] = []
     database, report.error = _database_for(tenant)
     if database is None:
-        for object_type in OUR_KINDS:
+        for object_type in our_kinds():
             summary["documents"].append(_ours_only_line(tenant, report.company_code, object_type, first, last, ""))
     else:
         try:
@@ -232,7 +233,7 @@ def run(tenant: Tenant, company: str, first: dt.date, last: dt.date, *, user: An
         except SpectrumError as exc:
             report.error = f"Spectrum's database could not be read, so this report is incomplete: {exc.message}"
             done = {line["type"] for line in summary["documents"]}
-            for object_type in (t for t in OUR_KINDS if t not in done):
+            for object_type in (t for t in our_kinds() if t not in done):
                 summary["documents"].append(_ours_only_line(tenant, report.company_code, object_type, first, last, ""))
     summary["counts"] = _counts(summary, differences)
     summary["truncated"] = max(len(differences) - DIFFERENCE_LIMIT, 0)

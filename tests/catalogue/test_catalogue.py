@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
 from connectors.platform import samples
 from connectors.spectrum import layouts
-from mappings.mappers import SpectrumCall, map_ar_invoice
-from mappings.models import DocumentType
+from connectors.spectrum.ledger import LEDGER_KINDS
+from mappings.mappers import SpectrumCall
+from mappings.models import UDFMapping
 from mappings.rules import GLRule, Known, MappingRules
-from mappings.services import SERVICES_OF
-from spectrum_sync.api.views import VIEWS
+from spectrum_sync.api.views import document_views
 from spectrum_sync.catalogue import EXPORTS, export_type, rest_post_for
-from spectrum_sync.models import ObjectType
+from spectrum_sync.catalogue.ar_invoice import map_ar_invoice
+from spectrum_sync.models import type_choices
 from spectrum_sync.notifications.health import all_services
 
 
 def test_the_enums_and_service_tables_name_exactly_the_catalogued_types() -> None:
-    assert set(DocumentType.values) == set(EXPORTS)
-    assert set(EXPORTS) <= set(ObjectType.values)
-    assert set(SERVICES_OF) == set(EXPORTS)
-    assert set(VIEWS) == {t.api_name for t in EXPORTS.values()}
+    assert dict(UDFMapping._meta.get_field("document_type").flatchoices).keys() == set(EXPORTS)
+    assert set(EXPORTS) <= dict(type_choices()).keys()
+    assert set(document_views()) == {t.api_name for t in EXPORTS.values()}
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTS))
 def test_each_type_declares_the_services_it_is_sent_with(name: str) -> None:
     declared = EXPORTS[name]
     assert declared.name == name and export_type(name) is declared
-    assert set(SERVICES_OF[name]) <= set(declared.services)
+    assert set(declared.udf_services) <= set(declared.services)
     assert declared.creating_services <= set(declared.services)
     assert set(declared.services) <= set(all_services())
     if declared.creating_services:
@@ -50,7 +53,7 @@ def test_a_sample_maps_to_calls_its_type_declares(name: str) -> None:
 
 def test_the_types_with_a_documented_udf_service_take_udfs() -> None:
     # docs/spectrum.md#udf-services: none exists for AR invoices, PO receipts or change orders.
-    assert [t.name for t in EXPORTS.values() if t.takes_udfs] == ["job", "maintenance", "commitment"]
+    assert [t.name for t in EXPORTS.values() if t.takes_udfs] == ["commitment", "job", "maintenance"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTS))
@@ -103,3 +106,39 @@ def test_the_layout_check_finds_a_call_that_breaks_its_layout() -> None:
         rest=True,
     )
     assert any("GL_Account" in p for p in _layout_problems(call))
+
+
+def _reconciliation_problems(declared: Any) -> list[str]:
+    """What is wrong with a type's reconciliation declaration against the Spectrum ledger kinds."""
+    reconciled = declared.reconciled
+    if reconciled is None:
+        return []
+    spec = LEDGER_KINDS.get(reconciled.ledger_kind)
+    if spec is None:
+        return [f"{declared.name}: no Spectrum ledger kind {reconciled.ledger_kind!r}"]
+    fields = set(declared.serializer().fields)
+    out = [f"{declared.name}: {f} is not a field of its API body" for f in reconciled.key_fields if f not in fields]
+    if len(reconciled.key_fields) != len(spec.key_columns):
+        out.append(f"{declared.name}: {len(reconciled.key_fields)} key fields for {len(spec.key_columns)} key columns")
+    if not -len(reconciled.key_fields) <= reconciled.narrowed_by < len(reconciled.key_fields):
+        out.append(f"{declared.name}: narrowed_by {reconciled.narrowed_by} is not a key part")
+    return out
+
+
+def test_every_reconciled_type_matches_its_spectrum_ledger_kind() -> None:
+    assert [p for declared in EXPORTS.values() for p in _reconciliation_problems(declared)] == []
+    # Every type the catalogue ships is reconciled (a new type without it is simply not totalled).
+    assert all(declared.reconciled is not None for declared in EXPORTS.values())
+
+
+def test_a_reconciliation_declaration_that_misses_a_key_part_is_found() -> None:
+    # Negative control: the change order declared with two of the ledger's three key columns.
+    declared = EXPORTS["change_order"]
+    assert declared.reconciled is not None
+    broken = dataclasses.replace(
+        declared, reconciled=dataclasses.replace(declared.reconciled, key_fields=("job_number", "nope"))
+    )
+    assert _reconciliation_problems(broken) == [
+        "change_order: nope is not a field of its API body",
+        "change_order: 2 key fields for 3 key columns",
+    ]

@@ -8,8 +8,8 @@ import pytest
 
 from connectors.spectrum import layouts
 from mappings import batches
-from mappings.mappers import map_ar_invoice
 from mappings.rules import GLRule, Known, MappingRules, load_rules
+from spectrum_sync.catalogue.ar_invoice import map_ar_invoice
 from spectrum_sync.models import Tenant
 
 KNOWN = Known(existing=frozenset({("customer", "AC1|CUST1")}))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mappings.completeness import missing_in, udf_document_types, udf_slots
-from mappings.mappers import map_ar_invoice, map_po_receipt
 from mappings.rules import GLRule, Known, MappingNeed, MappingRules, UDFRule
+from spectrum_sync.catalogue.ar_invoice import map_ar_invoice
+from spectrum_sync.catalogue.po_receipt import map_po_receipt
 
 EVERYTHING = Known(existing=frozenset({("customer", "DC1|FALCON01")}))
 
@@ -45,7 +46,7 @@ def test_a_company_row_wins_over_a_row_for_every_company() -> None:
 
 
 def test_udf_numbers_come_from_spectrums_service_layouts() -> None:
-    assert udf_document_types() == ("job", "maintenance", "commitment")
+    assert udf_document_types() == ("commitment", "job", "maintenance")
     assert udf_slots("job") == tuple(range(1, 21))
     assert udf_slots("ar_invoice") == ()
     assert missing_in(MappingRules(udf={"ar_invoice": (UDFRule("region", 1),)}), "ar_invoice")

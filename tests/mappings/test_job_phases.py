@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.mappers import map_job
 from mappings.rules import Known, MappingRules
+from spectrum_sync.catalogue.job import map_job
 
 MIRRORED = {  # as the import mirrors JC_PHASE_MASTER_MC (connectors.spectrum.records.Phase.as_dict)
     "AC1|J100|0100|L": {"description": "Labor     ", "unit_of_measure": "HR", "original_estimated_dollars": "1500.00"},

@@ -11,17 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappings.completeness import missing_in
-from mappings.mappers import (
-    allocate,
-    map_ar_invoice,
-    map_change_order,
-    map_commitment,
-    map_job,
-    map_maintenance,
-    map_po_receipt,
-    spectrum_date,
-)
+from mappings.mappers import spectrum_date
 from mappings.rules import GLRule, Known, MappingRules, TaxDefault, UDFRule
+from spectrum_sync.catalogue.ar_invoice import allocate, map_ar_invoice
+from spectrum_sync.catalogue.change_order import map_change_order
+from spectrum_sync.catalogue.commitment import map_commitment
+from spectrum_sync.catalogue.job import map_job
+from spectrum_sync.catalogue.maintenance import map_maintenance
+from spectrum_sync.catalogue.po_receipt import map_po_receipt
 
 RULES = MappingRules(
     gl=(
