@@ -1,24 +1,32 @@
-"""1,000 AR invoices through the inbound API to the Spectrum simulator (200 ms per call) and back.
+"""A burst of 1,000 AR invoices through the export engine to the Spectrum simulator (200 ms per call).
 
-What it measures, per invoice: from the API's 202 (the record's ``created_at``) to the moment the
-platform simulator stored the outcome (``platform_notified_at``), minus the time spent inside
-Spectrum's calls (the attempts' ``remote_ms``, which include the simulator's 200 ms). That is our
-overhead: queueing, claiming, pre-flight, mapping, bookkeeping, telling the platform. p50 / p95, and
-throughput with one worker of concurrency 4 on the exports queue.
+The invoices are stored the way the API stores them (``intake.accept``, in one transaction, so all
+of them are enqueued the moment it commits: one burst), then one worker with 4 slots, and then one
+with 16 (``--concurrency 4,16``), sends them, reads each back through Info-Link and tells the
+platform simulator. The API's own intake is measured by ``bench/api_intake.py`` under gunicorn.
+
+Per concurrency it prints:
+
+- throughput: invoices per second from the burst's commit to the last platform result, beside the
+  ceiling, slots ÷ the simulator's latency (no engine can send faster);
+- our overhead once a worker took an invoice (``sent_at``) until the platform was told
+  (``platform_notified_at``), minus the time inside Spectrum's calls (the attempts' ``remote_ms``):
+  claiming, pre-flight, mapping, bookkeeping, reading back, telling the platform. p95 beside 50 ms;
+- the CPU the worker, the simulators and PostgreSQL used for the run, per invoice, and how busy the
+  machine's cores were: what limits a run that stays under its ceiling.
+
+Then, counted on a sample run in this process: the ledger queries of one export (its own, with its
+outcome) beside 8, and on a line of its own the queries reading it back adds.
 
 Baseline in the same run: the same invoices posted straight to the simulator with the Spectrum
-client, one after another, no engine, no ledger, no platform (a script an integrator might write):
-its per-invoice time beyond the 200 ms and its throughput.
+client, one after another, no engine, no ledger, no platform (a script an integrator might write).
 
 Everything runs on loopback, in processes of its own: a throwaway PostgreSQL database for our
 ledger (``bench_exports``), a seeded Spectrum store (``bench_exports_spectrum``), our own
 redis-server on a free port (the shared one is never touched), the two simulators and the worker.
+The worker runs with the production database setting (``DATABASE_CONN_MAX_AGE`` 60 s).
 
-With the default burst, 1,000 invoices arrive faster than 4 workers can send them at 200 ms each, so
-the end-to-end figures are mostly waiting in line; ``--rate`` posts at a steady rate instead, which
-shows the latency a platform sees when the workers keep up. Both runs print the split.
-
-Run:  .venv/bin/python bench/export_throughput.py [--invoices 1000] [--latency-ms 200] [--concurrency 4] [--rate 8]
+Run:  .venv/bin/python bench/export_throughput.py [--invoices 1000] [--latency-ms 200] [--concurrency 4,16]
 """
 
 from __future__ import annotations
@@ -31,10 +39,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -126,26 +132,6 @@ def post_json(url: str, body: dict[str, Any], headers: dict[str, str] | None = N
         return response.status, json.loads(response.read() or b"{}")
 
 
-def serve_api() -> int:
-    """Our WSGI app (with the API urls) on a threaded loopback server in this process."""
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-    from django.core.wsgi import get_wsgi_application
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    class Threaded(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    port = free_port()
-    server = make_server("127.0.0.1", port, get_wsgi_application(), server_class=Threaded, handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return port
-
-
 def invoice(i: int, customer: str, run: str) -> dict[str, Any]:
     return {
         "document_id": f"bench-{run}-{i}",
@@ -169,13 +155,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", default="4,16", help="worker slots, one run each (a comma list)")
     parser.add_argument("--baseline", type=int, default=100, help="invoices for the direct-client baseline")
     parser.add_argument("--query-sample", type=int, default=20, help="invoices whose queries are counted")
-    parser.add_argument(
-        "--rate", type=float, default=0.0, help="post at this many invoices per second (default: as fast as possible)"
-    )
+    parser.add_argument("--profile", type=int, default=0, help="also profile this many exports run here (cProfile)")
+    parser.add_argument("--profile-file", default="", help="write that profile here too (pstats format)")
     args = parser.parse_args()
+    slots = [int(part) for part in str(args.concurrency).split(",") if part.strip()]
 
     workdir = tempfile.mkdtemp(prefix="bench-exports-")
     redis, redis_port = start_redis(workdir)
@@ -186,11 +172,6 @@ def main() -> None:
             "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SETTINGS_MODULE": "spectrum_sync.settings",
             "LOG_LEVEL": "WARNING",
-            # One connection per request, closed after it: the API server makes a thread per request
-            # and PostgreSQL is shared with other work on this machine.
-            "DATABASE_CONN_MAX_AGE": "0",
-            # The per-tenant API throttle would answer most of a burst with 429: not what is measured.
-            "API_THROTTLE_RATE": "1000000/min",
         }
     )
     fresh_database(LEDGER_DB)
@@ -208,7 +189,7 @@ def main() -> None:
     platform, platform_url = start_platform()
     procs: list[subprocess.Popen[Any]] = [redis, spectrum, platform]
     try:
-        report(args, spectrum_db, spectrum_url, platform_url, procs)
+        report(args, slots, spectrum_db, spectrum_url, platform_url, procs)
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -252,94 +233,170 @@ def setup_tenant(spectrum_db: Any, spectrum_url: str, platform_url: str) -> tupl
     return tenant, key, customer, gl
 
 
-def report(args: Any, spectrum_db: Any, spectrum_url: str, platform_url: str, procs: list[Any]) -> None:
+# --- CPU of the processes taking part (from /proc: user + system time, in seconds) -------------
+
+
+def _ticks(stat: str) -> tuple[int, float]:
+    """(parent pid, CPU seconds) from the text of /proc/<pid>/stat."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_group(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process and its descendants, and by PostgreSQL's."""
+    table: dict[int, tuple[int, float, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        parent, seconds = _ticks(stat)
+        table[int(entry.name)] = (parent, seconds, name)
+    out = dict.fromkeys([*roots, "postgres"], 0.0)
+    for pid, (_parent, seconds, name) in table.items():
+        ancestor, group = pid, ""
+        while ancestor in table and not group:
+            group = next((g for g, root in roots.items() if root == ancestor), "")
+            ancestor = table[ancestor][0]
+        if group:
+            out[group] += seconds
+        elif name.startswith("postgres"):
+            out["postgres"] += seconds
+    return out
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (every core)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8]) / os.sysconf("SC_CLK_TCK")
+    return total - idle / os.sysconf("SC_CLK_TCK"), total
+
+
+def burst(tenant: Any, customer: str, run: str, count: int) -> Any:
+    """Store ``count`` invoices as the API does, in one transaction: all enqueued when it commits.
+    Returns the moment it commits (the burst's start)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    with transaction.atomic():
+        for i in range(count):
+            store(tenant, invoice(i, customer, run))
+        started = timezone.now()
+    return started
+
+
+def store(tenant: Any, body: dict[str, Any]) -> int:
+    """One invoice validated and stored as the API does it (its serializer, then ``intake.accept``)."""
+    from spectrum_sync.catalogue import EXPORTS
+    from spectrum_sync.exports import intake
+
+    serializer = EXPORTS["ar_invoice"].serializer(data=body, context={"companies": tenant.connection.companies})
+    serializer.is_valid(raise_exception=True)
+    document = dict(serializer.data)
+    return intake.accept(tenant, "ar_invoice", document["document_id"], document["version"], document)[0].pk
+
+
+def one_run(args: Any, slots: int, tenant: Any, customer: str, cpu_roots: dict[str, int]) -> dict[str, Any]:
+    """One worker with ``slots`` slots takes a burst of invoices; what it measured."""
     from spectrum_sync.models import SyncRecord
     from tests.workers import WorkerProcess
 
-    tenant, key, customer, gl = setup_tenant(spectrum_db, spectrum_url, platform_url)
-    api_port = serve_api()
-    worker = WorkerProcess("exports,notifications", concurrency=args.concurrency, extra_env={"LOG_LEVEL": "WARNING"})
+    run = f"C{slots}"
+    worker = WorkerProcess(
+        "exports,notifications",
+        concurrency=slots,
+        extra_env={"LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"},
+    )
     worker.start()
     try:
-        headers = {"Authorization": f"Bearer {key}"}
-        api = f"http://127.0.0.1:{api_port}/api/v1/ar-invoices/"
-        started = time.monotonic()
-
-        def submit(i: int) -> int:
-            if args.rate:  # a steady arrival rate instead of one burst
-                time.sleep(max(0.0, started + i / args.rate - time.monotonic()))
-            return post_json(api, invoice(i, customer, "E"), headers)[0]
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(submit, range(args.invoices)))
-        assert set(statuses) == {202}, set(statuses)
-        posted = time.monotonic() - started
+        assert worker.proc is not None
+        roots = {**cpu_roots, "worker": worker.proc.pid}
+        cpu_before, busy_before = cpu_by_group(roots), machine_busy()
+        started = burst(tenant, customer, run, args.invoices)
+        mine = SyncRecord.objects.filter(tenant=tenant, platform_id__startswith=f"bench-{run}-")
         deadline = time.monotonic() + max(600, args.invoices)
-        while SyncRecord.objects.filter(tenant=tenant, platform_notified_at__isnull=True).exists():
+        while mine.filter(platform_notified_at__isnull=True).exists():
             if time.monotonic() > deadline:
                 raise SystemExit("not every invoice finished; see the worker log " + str(worker.log_path))
-            time.sleep(0.5)
+            time.sleep(0.2)
+        cpu_after, busy_after = cpu_by_group(roots), machine_busy()
     finally:
         worker.stop()
-
-    records = list(SyncRecord.objects.filter(tenant=tenant).prefetch_related("attempts"))
-    statuses_seen = {r.status for r in records}
-    overhead, totals, service, waits, remotes = [], [], [], [], []
+    records = list(mine.prefetch_related("attempts"))
+    overhead, waits, remotes, told = [], [], [], []
     for r in records:
-        attempts = list(r.attempts.all())
-        total = (r.platform_notified_at - r.created_at).total_seconds()
-        remote = sum(a.remote_ms for a in attempts) / 1000
-        first = r.sent_at or min(a.started_at for a in attempts)  # the last time a worker took it
-        totals.append(total)
-        overhead.append(total - remote)
+        assert r.platform_notified_at is not None and r.sent_at is not None  # every one finished above
+        remote = sum(a.remote_ms for a in r.attempts.all()) / 1000
         remotes.append(remote)
         # Once a worker took the record: our own work around Spectrum's call, queueing excluded.
-        service.append((r.platform_notified_at - first).total_seconds() - remote)
-        waits.append((first - r.created_at).total_seconds())
-    span = (max(r.platform_notified_at for r in records) - min(r.created_at for r in records)).total_seconds()
+        overhead.append((r.platform_notified_at - r.sent_at).total_seconds() - remote)
+        waits.append((r.sent_at - started).total_seconds())
+        told.append(r.platform_notified_at)
+    span = (max(told) - started).total_seconds()
+    cpu = {group: cpu_after[group] - cpu_before.get(group, 0.0) for group in cpu_after}
+    busy, total = busy_after[0] - busy_before[0], busy_after[1] - busy_before[1]
+    return {
+        "slots": slots,
+        "records": records,
+        "statuses": sorted({r.status for r in records}),
+        "throughput": len(records) / span,
+        "ceiling": slots / (args.latency_ms / 1000),
+        "overhead": overhead,
+        "waits": waits,
+        "remotes": remotes,
+        "cpu": cpu,
+        "busy": busy / total if total else 0.0,
+        "cores": os.cpu_count() or 1,
+    }
 
+
+def report(
+    args: Any, slots: list[int], spectrum_db: Any, spectrum_url: str, platform_url: str, procs: list[Any]
+) -> None:
+    tenant, _key, customer, gl = setup_tenant(spectrum_db, spectrum_url, platform_url)
+    from spectrum_sync.models import Tenant
+
+    tenant = Tenant.objects.select_related("connection").get(pk=tenant.pk)
+    roots = {"Spectrum simulator": procs[1].pid, "platform simulator": procs[2].pid}
+    runs = [one_run(args, n, tenant, customer, roots) for n in slots]
     base_times = direct_baseline(args, spectrum_url, customer, gl)
     base_over = [t - args.latency_ms / 1000 for t in base_times]
 
-    arrival = f"arriving at {args.rate:g}/s" if args.rate else "arriving in one burst"
+    for run in runs:
+        n = len(run["records"])
+        print(
+            f"\nExport benchmark: {n:,} AR invoices in one burst, simulator latency {args.latency_ms} ms, "
+            f"1 worker x {run['slots']} slots; outcomes: {run['statuses']}\n"
+        )
+        print(f"{'':<44} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
+        for label, values in (
+            ("engine: overhead once a worker took it", run["overhead"]),
+            ("engine: waiting in the queue for a worker", run["waits"]),
+            ("Spectrum call (simulator, incl. latency)", run["remotes"]),
+        ):
+            print(f"{label:<44} {percentile(values, 0.5):>8.3f} {percentile(values, 0.95):>8.3f} {max(values):>8.3f}")
+        per_doc = ", ".join(f"{group} {seconds * 1000 / n:.1f}" for group, seconds in run["cpu"].items())
+        print(
+            f"CPU per invoice, ms: {per_doc}; the machine's {run['cores']} cores were "
+            f"{run['busy'] * 100:.0f} % busy (other work on the machine included)"
+        )
     print(
-        f"\nExport benchmark: {args.invoices:,} AR invoices {arrival}, simulator latency {args.latency_ms} ms, "
-        f"1 worker x concurrency {args.concurrency}; outcomes: {sorted(statuses_seen)}\n"
+        f"\nbaseline: direct client, sequential: {percentile(base_over, 0.5) * 1000:.0f} ms p50 beyond the latency, "
+        f"{len(base_times) / sum(base_times):.1f} docs/s"
     )
-    print(f"{'':<44} {'p50 s':>8} {'p95 s':>8} {'max s':>8} {'docs/s':>8}")
-    print(
-        f"{'engine: overhead beyond Spectrum time':<44} {percentile(overhead, 0.5):>8.3f} "
-        f"{percentile(overhead, 0.95):>8.3f} {max(overhead):>8.3f} {len(records) / span:>8.1f}"
-    )
-    print(
-        f"{'engine: overhead once a worker took it':<44} {percentile(service, 0.5):>8.3f} "
-        f"{percentile(service, 0.95):>8.3f} {max(service):>8.3f}"
-    )
-    print(
-        f"{'engine: waiting in the queue for a worker':<44} {percentile(waits, 0.5):>8.3f} "
-        f"{percentile(waits, 0.95):>8.3f} {max(waits):>8.3f}"
-    )
-    print(
-        f"{'Spectrum call (simulator, incl. latency)':<44} {percentile(remotes, 0.5):>8.3f} "
-        f"{percentile(remotes, 0.95):>8.3f} {max(remotes):>8.3f}"
-    )
-    print(
-        f"{'engine: API 202 -> platform told (total)':<44} {percentile(totals, 0.5):>8.3f} "
-        f"{percentile(totals, 0.95):>8.3f} {max(totals):>8.3f}"
-    )
-    print(
-        f"{'baseline: direct client, sequential':<44} {percentile(base_over, 0.5):>8.3f} "
-        f"{percentile(base_over, 0.95):>8.3f} {max(base_over):>8.3f} {len(base_times) / sum(base_times):>8.1f}"
-    )
-    print(f"\nAPI intake: {args.invoices:,} posts in {posted:.1f} s ({args.invoices / posted:.0f}/s, 8 clients)")
-    print("targets: throughput >= 90 % of the ceiling; overhead once a worker took it p95 <= 50 ms")
-    readback = readback_cost(records)
-    counts = queries_per_export(args, tenant, key, customer, api_port)
-    ceiling = args.concurrency / (args.latency_ms / 1000)
+    readback = readback_cost([r for run in runs for r in run["records"]])
+    counts = queries_per_export(args, tenant, customer)
+    if args.profile:
+        profile_exports(args.profile, tenant, customer, args.profile_file)
     print()
-    figure("burst throughput", len(records) / span, "docs/s", ceiling, "ceiling")
-    figure("overhead once a worker took it p95", percentile(service, 0.95) * 1000, "ms", 50, "ceiling", 0)
-    figure("API intake (8 clients)", args.invoices / posted, "docs/s", 300, "target", 0)
+    for run in runs:
+        figure(f"burst throughput at {run['slots']} slots", run["throughput"], "docs/s", run["ceiling"], "ceiling")
+        p95 = percentile(run["overhead"], 0.95) * 1000
+        figure(f"overhead once a worker took it p95 at {run['slots']} slots", p95, "ms", 50, "ceiling", 0)
     if counts:
         own = counts["export"] + counts["outcome"]
         figure("queries per exported record", own, "", 8, "ceiling")
@@ -399,20 +456,17 @@ def readback_cost(records: list[Any]) -> list[tuple[str, float, str, float]]:
     return out
 
 
-def queries_per_export(args: Any, tenant: Any, key: str, customer: str, api_port: int) -> dict[str, float]:
+def queries_per_export(args: Any, tenant: Any, customer: str) -> dict[str, float]:
     """The ledger queries of one export, counted on a sample run here, in this process, against the
     same simulators (tests/exports/querycount.py splits the read-back's own from the rest)."""
+    from spectrum_sync.exports import engine
     from tests.exports.querycount import export_queries
 
-    headers = {"Authorization": f"Bearer {key}"}
-    api = f"http://127.0.0.1:{api_port}/api/v1/ar-invoices/"
-    ids = [post_json(api, invoice(i, customer, "Q"), headers)[1]["id"] for i in range(args.query_sample + 1)]
+    ids = [store(tenant, invoice(i, customer, "Q")) for i in range(args.query_sample + 1)]
+    engine.process(ids[0])  # the first one warms this process, as a worker is warm
     totals: dict[str, float] = {}
-    from spectrum_sync.exports import engine
-
-    engine.process(int(ids[0]))  # the first one warms this process, as a worker is warm
     for record_id in ids[1:]:
-        counts, _sql = export_queries(int(record_id))
+        counts, _sql = export_queries(record_id)
         for part, n in counts.items():
             totals[part] = totals.get(part, 0) + n
     if not ids[1:]:
@@ -426,13 +480,36 @@ def queries_per_export(args: Any, tenant: Any, key: str, customer: str, api_port
     return per
 
 
+def profile_exports(count: int, tenant: Any, customer: str, path: str = "") -> None:
+    """Where one export's own time goes: ``count`` exports run here under cProfile (no Celery)."""
+    import cProfile
+    import pstats
+
+    from spectrum_sync.exports import engine
+
+    ids = [store(tenant, invoice(i, customer, "P")) for i in range(count)]
+    engine.process(ids.pop())
+    profiler = cProfile.Profile()
+    started = time.monotonic()
+    profiler.enable()
+    for record_id in ids:
+        engine.process(record_id)
+    profiler.disable()
+    elapsed = (time.monotonic() - started) / max(len(ids), 1)
+    print(f"\nProfile of {len(ids)} exports run here: {elapsed * 1000:.1f} ms each (Spectrum's latency included)")
+    if path:
+        profiler.dump_stats(path)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 def direct_baseline(args: Any, spectrum_url: str, customer: str, gl: str) -> list[float]:
     """The same invoices sent one by one with the client: no ledger, no queue, no platform."""
     from connectors.spectrum.client import SpectrumClient
     from connectors.spectrum.config import DataExchangeConfig
     from connectors.spectrum.simulator.server import DEMO_AUTH_ID
-    from mappings.mappers import map_ar_invoice
     from mappings.rules import GLRule, Known, MappingRules
+    from spectrum_sync.catalogue.ar_invoice import map_ar_invoice
 
     rules = MappingRules(gl=(GLRule("", "", gl),))
     client = SpectrumClient(DataExchangeConfig(spectrum_url, DEMO_AUTH_ID, ("DC1",), allowed_hosts=("127.0.0.1",)))

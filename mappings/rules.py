@@ -106,19 +106,45 @@ class Known:
 
 
 def load_rules(tenant: Tenant) -> MappingRules:
-    """Read a tenant's mapping rows into a :class:`MappingRules` (three small queries)."""
+    """Read a tenant's mapping rows into a :class:`MappingRules`: its three tables in one query."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast
+
     from mappings.models import GLAccountMapping, TaxCodeDefault, UDFMapping
 
-    gl = tuple(
-        GLRule(m.department, m.line_kind, m.gl_account, m.cost_center, m.company_code)
-        for m in GLAccountMapping.objects.filter(tenant=tenant)
+    text: CharField[str, str] = CharField()
+    blank = Value("", output_field=text)
+    gl = GLAccountMapping.objects.filter(tenant=tenant).values_list(
+        Value("gl", output_field=text), "department", "line_kind", "gl_account", "cost_center", "company_code"
     )
+    udfs = UDFMapping.objects.filter(tenant=tenant).values_list(
+        Value("udf", output_field=text),
+        "document_type",
+        "platform_field",
+        Cast("udf_slot", text),
+        Cast("max_length", text),
+        Cast("required", text),
+    )
+    taxes = TaxCodeDefault.objects.filter(tenant=tenant).values_list(
+        Value("tax", output_field=text), "document_type", "tax_code", Cast("rate", text), blank, blank
+    )
+    places = TaxCodeDefault._meta.get_field("rate").decimal_places
+    rules: list[GLRule] = []
     udf: dict[str, list[UDFRule]] = {}
-    for u in UDFMapping.objects.filter(tenant=tenant).order_by("udf_slot"):
-        udf.setdefault(u.document_type, []).append(UDFRule(u.platform_field, u.udf_slot, u.max_length, u.required))
-    tax = {t.document_type: TaxDefault(t.tax_code, t.rate) for t in TaxCodeDefault.objects.filter(tenant=tenant)}
+    tax: dict[str, TaxDefault] = {}
+    for kind, a, b, c, d, e in gl.union(udfs, taxes, all=True):
+        if kind == "gl":
+            rules.append(GLRule(a, b, c, d, e))
+        elif kind == "udf":
+            udf.setdefault(a, []).append(UDFRule(b, int(c), int(d), str(e).lower() in ("1", "t", "true")))
+        else:
+            rate = Decimal(c).quantize(Decimal(1).scaleb(-places)) if c not in (None, "") else None
+            tax[a] = TaxDefault(b, rate)
     return MappingRules(
-        gl=gl, udf={k: tuple(v) for k, v in udf.items()}, tax_defaults=tax, batch_rule=tenant.batch_rule
+        gl=tuple(sorted(rules, key=lambda rule: (rule.company, rule.department, rule.line_kind))),
+        udf={k: tuple(sorted(v, key=lambda rule: rule.slot)) for k, v in udf.items()},
+        tax_defaults=tax,
+        batch_rule=tenant.batch_rule,
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from spectrum_sync.models import SyncRecord
 
 
-def earlier(record: SyncRecord) -> list[tuple[str, str, str, int]]:
+def earlier(record: SyncRecord, *, first_claim: bool = False) -> list[tuple[str, str, str, int]]:
     """(outcome, service, request, number) of the record's attempts so far; the next numbers follow.
 
-    Always read: a retry sets ``attempt_count`` back to 0, so not even a first claim says there are none."""
-    attempts = list(record.attempts.values_list("outcome", "service", "request", "number"))
+    ``first_claim``: the record had never been claimed (no ``sent_at``) before this run's claim, so it
+    has no attempts (only a lease holder writes them) and nothing is read. Otherwise always read: a
+    retry sets ``attempt_count`` back to 0, so not even a count of 0 says there are none."""
+    attempts = [] if first_claim else list(record.attempts.values_list("outcome", "service", "request", "number"))
     # Only the lease holder writes attempts: the next numbers follow from this one read.
     record._next_attempt = max((number for *_, number in attempts), default=0) + 1  # type: ignore[attr-defined]
     return attempts

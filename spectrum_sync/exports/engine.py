@@ -30,6 +30,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,7 +50,7 @@ from spectrum_sync.exports.holds import (
     NO_CONNECTION,
     release_held_for,
 )
-from spectrum_sync.exports.results import after_outcome
+from spectrum_sync.exports.results import after_outcome, alone, listeners
 from spectrum_sync.models import (
     Direction,
     SpectrumConnection,
@@ -92,8 +93,11 @@ def backoff_seconds(attempt: int) -> float:
 
 def process(record_id: int) -> str:
     """Export one record if it is due; returns what happened (for logs and tests)."""
+    # One read: the record, its tenant and connection, its other versions' standing and whether
+    # anyone listens for its outcome (versions.around, results.after_outcome).
     record = (
         SyncRecord.objects.select_related("tenant", "tenant__connection")
+        .annotate(**versions.around_annotations(), **listeners())
         .filter(pk=record_id, direction=Direction.EXPORT)
         .first()
     )
@@ -127,17 +131,18 @@ def process(record_id: int) -> str:
     if connection.exports_held_reason and record.status == SyncStatus.PENDING:
         _hold_unclaimed(record, HOLD_AUTHORIZATION, f"Exports are held: {connection.exports_held_reason}")
         return "held"
+    first_claim = record.sent_at is None  # never claimed: it has no attempts (SyncRecord.claim)
     token = record.claim(conf.lease_seconds())
     if not token:
         return "taken"
     try:
-        return _export(record, token)
+        return _export(record, token, first_claim)
     except LostLease:
         logger.warning("record %s: lease lost while exporting; the new owner finishes it", record.pk)
         return "lost-lease"
 
 
-def _export(record: SyncRecord, token: str) -> str:
+def _export(record: SyncRecord, token: str, first_claim: bool = False) -> str:
     tenant = record.tenant
     try:
         check = preflight.run(tenant, record.object_type, periods.document_of(record))
@@ -162,18 +167,18 @@ def _export(record: SyncRecord, token: str) -> str:
         record.readback = {**record.readback, "difference_accepted": "sent by the tenant's setting"}
     client = connections.spectrum_client(tenant)
     try:
-        return _send_all(record, token, mapped, client)
+        return _send_all(record, token, mapped, client, first_claim)
     finally:
         client.close()
 
 
-def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any) -> str:
+def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any, first_claim: bool = False) -> str:
     declaration = EXPORTS[record.object_type]
     try:
         local = writer.client_side_problems(client, mapped.calls)
         if local:
             return _fail(record, token, local)
-        attempts = claims.earlier(record)
+        attempts = claims.earlier(record, first_claim=first_claim)
         sent: list[tuple[str, str]] = []  # (service, request) accepted in this run
         landed = (Outcome.ACCEPTED, Outcome.FOUND)
         done = {req for outcome, _, req, _ in attempts if outcome in landed}
@@ -230,15 +235,7 @@ def _check_lease(record: SyncRecord, token: str) -> None:
 def _send_one(
     record: SyncRecord, token: str, call: SpectrumCall, request: str, client: Any, guid: str
 ) -> writer.Answer:
-    _check_lease(record, token)
-    # Written (and committed) before sending: if we die waiting, the row says the outcome is unknown.
-    attempt = SyncAttempt.objects.create(
-        record=record,
-        number=claims.next_number(record),
-        outcome=Outcome.UNKNOWN,
-        service=call.service,
-        request=request,
-    )
+    attempt = _open_attempt(record, token, call.service, request)
     started = time.monotonic()
     try:
         answer = writer.send(client, call, guid=guid)
@@ -246,10 +243,50 @@ def _send_one(
         _close_attempt(attempt, started, _outcome_of(exc), exc)
         raise
     elapsed = int((time.monotonic() - started) * 1000)
-    SyncAttempt.objects.filter(pk=attempt.pk).update(
+    SyncAttempt.objects.filter(pk=attempt).update(
         outcome=Outcome.ACCEPTED, response=answer.raw[:20000], duration_ms=elapsed, remote_ms=elapsed
     )
     return answer
+
+
+def _open_attempt(record: SyncRecord, token: str, service: str, request: str) -> int:
+    """Before a call: :func:`_check_lease`, then the attempt written with outcome ``unknown`` and
+    committed, so that if we die waiting the row says the outcome is unknown. Its id.
+
+    On PostgreSQL both are one statement: the attempt is inserted only if the lease was renewed."""
+    number = claims.next_number(record)
+    if db_connection.vendor != "postgresql":
+        _check_lease(record, token)
+        created = SyncAttempt.objects.create(
+            record=record, number=number, outcome=Outcome.UNKNOWN, service=service, request=request
+        )
+        return int(created.pk)
+    until = timezone.now() + timedelta(seconds=conf.lease_seconds())
+    records, attempts = SyncRecord._meta.db_table, SyncAttempt._meta.db_table  # the models' own names
+    sql = (
+        f"WITH renewed AS (UPDATE {records} SET lease_expires_at = %s "  # noqa: S608 (values are parameters)
+        "WHERE id = %s AND status = %s AND lease_token = %s RETURNING id) "
+        f"INSERT INTO {attempts} (record_id, number, started_at, duration_ms, remote_ms, "
+        "outcome, service, http_status, request, response, error_code, error_message, error_column) "
+        "SELECT id, %s, %s, 0, 0, %s, %s, NULL, %s, '', '', '', '' FROM renewed RETURNING id"
+    )
+    params: list[Any] = [
+        until,
+        record.pk,
+        SyncStatus.SENDING,
+        token,
+        number,
+        timezone.now(),
+        Outcome.UNKNOWN,
+        service,
+        request,
+    ]
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise LostLease
+    return int(row[0])
 
 
 def _outcome_of(exc: SpectrumError) -> str:
@@ -283,10 +320,10 @@ def _misconfigured(record: SyncRecord, token: str, exc: SpectrumError) -> str:
     return _fail(record, token, [SpectrumMessage("E", f"Configuration: {exc}")])
 
 
-def _close_attempt(attempt: SyncAttempt, started: float, outcome: str, exc: SpectrumError) -> None:
+def _close_attempt(attempt: int, started: float, outcome: str, exc: SpectrumError) -> None:
     first = exc.first if isinstance(exc, SpectrumRejected) else None
     elapsed = int((time.monotonic() - started) * 1000)
-    SyncAttempt.objects.filter(pk=attempt.pk).update(
+    SyncAttempt.objects.filter(pk=attempt).update(
         outcome=outcome,
         duration_ms=elapsed,
         remote_ms=elapsed,
@@ -344,8 +381,9 @@ def _reconcile(
 def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None:
     """Move a record we hold the lease of; raises LostLease if we no longer do."""
     told = status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD)
-    # A move nobody is told of is one UPDATE, atomic by itself: no transaction around it.
-    with transaction.atomic() if told else nullcontext():
+    # A move nobody is told of is one UPDATE, atomic by itself: no transaction around it; nor one
+    # whose notification is only its event row (results.alone).
+    with transaction.atomic() if told and not alone(record, status) else nullcontext():
         # One conditional UPDATE: still ours (status and lease token), and then locked until commit.
         if not record.transition(
             # The claim ended with an outcome: the worker did not die on this record.
@@ -365,35 +403,76 @@ def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None
 def _succeed(
     record: SyncRecord, token: str, mapped: Mapped, number: str, sent: list[tuple[str, str]] | None = None
 ) -> str:
-    """Spectrum accepted every call: read the document back before calling it a success."""
+    """Spectrum accepted every call: read the document back before calling it a success.
+
+    The first look is right away, before the record moves: Info-Link reads Spectrum's own tables, so
+    a document that was accepted is usually there at once, and one move writes the outcome with what
+    was read. Otherwise the record is ``confirming`` and readback.confirm looks again with back-off.
+    """
     company = company_of(record.payload, preflight.default_company(record.tenant))
     spectrum_key = key_of(company, *mapped.lookup_key.values())
     seen = {**record.readback, "kind": mapped.lookup_kind, "key": mapped.lookup_key}
-    confirming = readback.can_read_back(record.tenant, record.object_type)
     now = timezone.now()
+    fields: dict[str, Any] = {
+        "spectrum_key": spectrum_key[:100],
+        "document_number": (number or mapped.document_number)[:60],
+        "company_code": company[:3],
+        "error_code": "",
+        "error_message": "",
+        "error_column": "",
+        "held_reason": "",
+    }
+    if not readback.can_read_back(record.tenant, record.object_type):
+        note = {**seen, "note": readback.UNVERIFIED_NOTE}
+        _finish(
+            record,
+            token,
+            SyncStatus.SUCCEEDED,
+            **fields,
+            next_attempt_at=None,
+            confirm_until=None,
+            verification=Verification.UNVERIFIED,
+            readback=note,
+        )
+        _release_children(record, spectrum_key)
+        return "succeeded"
+    confirm_until = now + timedelta(seconds=conf.confirm_seconds())
+    for name, value in {**fields, "readback": seen}.items():
+        setattr(record, name, value)  # what the read-back looks up by; the move below writes them
+    verdict = readback.first_look(record, sent)
+    if isinstance(verdict, str):
+        _finish(
+            record,
+            token,
+            SyncStatus.CONFIRMING,
+            **fields,
+            next_attempt_at=now,
+            confirm_until=confirm_until,
+            verification="",
+            readback=seen,
+        )
+        _release_children(record, spectrum_key)
+        return readback.look_again(record, verdict)
     _finish(
         record,
         token,
-        SyncStatus.CONFIRMING if confirming else SyncStatus.SUCCEEDED,
-        spectrum_key=spectrum_key[:100],
-        document_number=(number or mapped.document_number)[:60],
-        company_code=company[:3],
-        error_code="",
-        error_message="",
-        error_column="",
-        held_reason="",
-        next_attempt_at=now if confirming else None,
-        confirm_until=now + timedelta(seconds=conf.confirm_seconds()) if confirming else None,
-        verification="" if confirming else Verification.UNVERIFIED,
-        readback=seen if confirming else {**seen, "note": readback.UNVERIFIED_NOTE},
+        verdict.status,
+        **{**fields, **verdict.changes},
+        next_attempt_at=None,
+        confirm_until=confirm_until,
+        verification=verdict.verification,
+        verified_at=timezone.now(),
+        readback=verdict.readback,
     )
+    _release_children(record, spectrum_key)
+    return str(verdict.status)
+
+
+def _release_children(record: SyncRecord, spectrum_key: str) -> None:
+    """Spectrum holds the document: exports held waiting for it may go (once the move commits)."""
     creates = EXPORTS[record.object_type].creates_object
     if creates:
-        tenant = record.tenant
-        transaction.on_commit(partial(release_held_for, tenant, creates, [spectrum_key]), robust=True)
-    # The first look right away: Info-Link reads Spectrum's own tables, so a document that was
-    # accepted is usually there at once; otherwise readback.confirm looks again with back-off.
-    return readback.confirm_record(record, sent) if confirming else "succeeded"
+        transaction.on_commit(partial(release_held_for, record.tenant, creates, [spectrum_key]), robust=True)
 
 
 def _fail(record: SyncRecord, token: str, messages: list[SpectrumMessage]) -> str:

@@ -24,6 +24,10 @@ from spectrum_sync.exports.holds import HOLD_NO_CONNECTION, NO_CONNECTION
 from spectrum_sync.exports.queueing import enqueue_on_commit
 from spectrum_sync.models import Direction, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 
+# A tenant loaded with this annotation (the API's authentication does) carries its Spectrum
+# connection's company codes, None when it has no connection: intake then asks no query for it.
+CONNECTION_COMPANY_CODES = "connection_company_codes"
+
 
 class Refused(Exception):
     """The document cannot be taken as sent; ``code`` tells the platform why."""
@@ -114,7 +118,7 @@ def _create(
 ) -> SyncRecord:
     if approval.needs_approval(tenant, object_type):
         return _create_awaiting_approval(tenant, object_type, platform_id, version, document, digest)
-    connected = SpectrumConnection.objects.filter(tenant=tenant).exists()
+    connected = _connected(tenant)
     record = SyncRecord.objects.create(
         tenant=tenant,
         direction=Direction.EXPORT,
@@ -134,6 +138,14 @@ def _create(
     if connected:
         enqueue_on_commit(record.pk)
     return record
+
+
+def _connected(tenant: Tenant) -> bool:
+    """Whether the tenant has a Spectrum connection: no query for a tenant loaded with
+    CONNECTION_COMPANY_CODES (the API's authentication), one otherwise."""
+    if hasattr(tenant, CONNECTION_COMPANY_CODES):
+        return getattr(tenant, CONNECTION_COMPANY_CODES) is not None
+    return SpectrumConnection.objects.filter(tenant=tenant).exists()
 
 
 def _create_awaiting_approval(

@@ -25,6 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -242,33 +243,60 @@ def confirm_record(record: SyncRecord, accepted: list[tuple[str, str]] | None = 
     return _confirm(record, accepted)
 
 
-def _confirm(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> str:
-    if record.status != SyncStatus.CONFIRMING:
-        return "skipped"
+@dataclass
+class Verdict:
+    """What reading back found: the record's outcome, its verification, what Spectrum holds
+    (the record's new ``readback``) and the error fields of a mismatch."""
+
+    status: str
+    verification: str
+    readback: dict[str, Any]
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def first_look(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> Verdict | str:
+    """Read back the document the engine has just sent, before its record moves: the verdict, to be
+    written with the outcome in one move, or (a string) why it cannot be confirmed yet. The record
+    in hand carries what the move will write (``readback`` with the key, ``company_code``)."""
+    return _judge(record, accepted)
+
+
+def look_again(record: SyncRecord, why: str) -> str:
+    """The engine moved the record to ``confirming`` because the first look did not find it: the
+    platform hears "confirming" and the next look is scheduled with back-off."""
+    return _look_again(record, why)
+
+
+def _judge(record: SyncRecord, accepted: list[tuple[str, str]] | None) -> Verdict | str:
     started = time.monotonic()
     try:
         source, held = _read(record)
     except Exception as exc:  # Spectrum or the database unreachable: try again later, keep the record
         logger.warning("record %s: read-back failed (%s); tried again later", record.pk, exc)
-        return _look_again(record, f"reading back failed: {exc}")
+        return f"reading back failed: {exc}"
     elapsed = int((time.monotonic() - started) * 1000)
     if held is None:
-        return _look_again(record, f"not found yet through {source or 'Spectrum'}")
+        return f"not found yet through {source or 'Spectrum'}"
     sent = sent_call(record, accepted)
     problems = explain(record, sent, held) if "exists" not in held else []
     seen = {**record.readback, "source": source, "read_ms": elapsed}
     seen["held"] = facts(held, EXPORTS[record.object_type].number_column)
     seen["spectrum"] = spectrum_summary(record, held)
     if problems:
-        return _close(
-            record,
-            SyncStatus.FAILED,
-            Verification.MISMATCH,
-            seen,
-            error_code=MISMATCH,
-            error_message="Spectrum accepted the document but holds something else: " + "; ".join(problems),
+        message = "Spectrum accepted the document but holds something else: " + "; ".join(problems)
+        return Verdict(
+            SyncStatus.FAILED, Verification.MISMATCH, seen, {"error_code": MISMATCH, "error_message": message}
         )
-    return _close(record, SyncStatus.SUCCEEDED, Verification.CONFIRMED, seen)
+    return Verdict(SyncStatus.SUCCEEDED, Verification.CONFIRMED, seen)
+
+
+def _confirm(record: SyncRecord, accepted: list[tuple[str, str]] | None = None) -> str:
+    if record.status != SyncStatus.CONFIRMING:
+        return "skipped"
+    verdict = _judge(record, accepted)
+    if isinstance(verdict, str):
+        return _look_again(record, verdict)
+    return _close(record, verdict.status, verdict.verification, verdict.readback, **verdict.changes)
 
 
 def _look_again(record: SyncRecord, why: str) -> str:

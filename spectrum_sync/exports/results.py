@@ -37,13 +37,31 @@ TOLD = (
 NOT_NOTIFIED = (SyncStatus.CONFIRMING, SyncStatus.AWAITING_APPROVAL, SyncStatus.REJECTED)
 
 
+def listeners() -> dict[str, Any]:
+    """Annotations for the query that reads a record: whether its tenant has notification rules or
+    an open escalation, so that :func:`after_outcome` need not ask (notifications.api)."""
+    from spectrum_sync.notifications.api import listening_annotations
+
+    return listening_annotations()
+
+
+def alone(record: SyncRecord, status: str) -> bool:
+    """The outcome's notification is its event row only (no rule, no escalation: the record was
+    read with :func:`listeners`): the move and that row need no transaction around them. Were the
+    worker to die between the two, only an event nobody listens for would be missing."""
+    from spectrum_sync.notifications.api import nobody_listens
+
+    return status not in NOT_NOTIFIED and nobody_listens(record, str(status))
+
+
 def after_outcome(record: SyncRecord, status: str) -> None:
-    """Tell the notification rules and, once the outcome is committed, the platform."""
+    """Tell the notification rules and, once the outcome is committed, the platform (the record in
+    hand is what was committed: it is not read again)."""
     from spectrum_sync.notifications.api import notify_event
 
     if status not in NOT_NOTIFIED:
         notify_event(record.tenant, str(status), record=record)
-    transaction.on_commit(partial(tell_platform, record.pk), robust=True)
+    transaction.on_commit(partial(tell_platform, record.pk, record), robust=True)
 
 
 def result_item(record: SyncRecord) -> dict[str, Any]:
@@ -83,10 +101,11 @@ def post_result(record_id: int) -> bool:
     return record is not None and _deliver_result(record, patient=True)
 
 
-def tell_platform(record_id: int) -> None:
+def tell_platform(record_id: int, committed: SyncRecord | None = None) -> None:
     """Right after an outcome commits, in the worker: one quick try without retry sleeps, so the
-    worker moves on at once; if the platform did not take it, the result task tries patiently."""
-    record = _untold(record_id)
+    worker moves on at once; if the platform did not take it, the result task tries patiently.
+    ``committed``: the record as its outcome was just committed (else it is read)."""
+    record = _untold(record_id) if committed is None else _still_untold(committed)
     if record is not None and not _deliver_result(record, patient=False):
         enqueue_result(record.pk)
 
@@ -97,6 +116,14 @@ def _untold(record_id: int) -> SyncRecord | None:
     if record is None or record.platform_notified_at or not record.tenant.platform_url:
         return None
     if record.status not in TOLD:
+        return None
+    return record
+
+
+def _still_untold(record: SyncRecord) -> SyncRecord | None:
+    """:func:`_untold` for the record in hand, as it was just committed (the marking after the
+    delivery is conditional on its status, so a later move is never marked told by this one)."""
+    if record.platform_notified_at or not record.tenant.platform_url or record.status not in TOLD:
         return None
     return record
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from spectrum_sync.exports.results import after_outcome
 from spectrum_sync.models import ALLOWED_TRANSITIONS, Direction, SyncRecord, SyncStatus
@@ -35,9 +35,26 @@ def newer_sent(record: SyncRecord) -> bool:
     return _same_document(record).filter(created_at__gt=record.created_at, status__in=SENT).exists()
 
 
+def around_annotations() -> dict[str, Exists]:
+    """:func:`around`'s answers as annotations of the query that reads the record (no query of their own)."""
+    same = SyncRecord.objects.filter(
+        tenant_id=OuterRef("tenant_id"),
+        direction=Direction.EXPORT,
+        object_type=OuterRef("object_type"),
+        platform_id=OuterRef("platform_id"),
+    )
+    return {
+        "older_unfinished_": Exists(same.filter(created_at__lt=OuterRef("created_at")).exclude(status__in=DONE)),
+        "newer_sent_": Exists(same.filter(created_at__gt=OuterRef("created_at"), status__in=SENT)),
+    }
+
+
 def around(record: SyncRecord) -> tuple[bool, bool]:
-    """(:func:`older_unfinished`, :func:`newer_sent`) in one query: most documents have one version,
-    so the other versions' statuses are read, not asked about twice."""
+    """(:func:`older_unfinished`, :func:`newer_sent`): from :func:`around_annotations` when the record
+    was read with them, else in one query (most documents have one version, so the other versions'
+    statuses are read, not asked about twice)."""
+    if hasattr(record, "older_unfinished_"):
+        return bool(record.older_unfinished_), bool(getattr(record, "newer_sent_", True))
     older = newer = False
     others = _same_document(record).exclude(pk=record.pk).values_list("created_at", "status")
     for created_at, status in others:

@@ -277,9 +277,11 @@ class SyncRecord(models.Model):
     def claim(self, lease_seconds: int = 300) -> str | None:
         """Take the record for sending with a lease; returns the lease token, or None if taken.
 
-        One UPDATE: the attempt count this instance holds is part of the condition, so the new count
-        is known without reading it back, and ``sent_at`` (when a worker took it: the ledger's split
-        between waiting in the queue and our work) is written with it.
+        One UPDATE: the attempt count and ``sent_at`` this instance holds are part of the condition,
+        so the new count is known without reading it back, and any claim since this instance was read
+        makes this one fail (every claim writes a new ``sent_at``: when a worker took it, the ledger's
+        split between waiting in the queue and our work). A record read with no ``sent_at`` was
+        therefore never claimed, and has no attempts, when this claim succeeds.
         """
         token = secrets.token_hex(8)
         now = timezone.now()
@@ -287,7 +289,7 @@ class SyncRecord(models.Model):
             return None
         ok = self.transition(
             SyncStatus.SENDING,
-            expected={"attempt_count": self.attempt_count},
+            expected={"attempt_count": self.attempt_count, "sent_at": self.sent_at},
             lease_token=token,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
             attempt_count=self.attempt_count + 1,

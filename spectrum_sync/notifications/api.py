@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from spectrum_sync import enqueue
@@ -49,10 +50,18 @@ def notify_event(tenant: Tenant, event: str, *, record: SyncRecord | None = None
     """Record ``event`` for ``tenant`` and send the emails its rules ask for once the caller commits.
 
     ``event`` is one of "succeeded", "failed", "held", "recovered", "poll_failed". Never raises.
+    A record read with :func:`listening_annotations` whose tenant has no active rule and nothing
+    this event could open or close has only its event written: one INSERT, no savepoint.
     """
     try:
         if event not in EVENT_VALUES:
             logger.warning("notify_event: unknown event %r for tenant %s ignored", event, tenant.pk)
+            return
+        if record is not None and run is None and nobody_listens(record, event):
+            detail = snapshot(record, None)  # before the INSERT: a fault here touches no row
+            NotificationEvent.objects.create(
+                tenant=tenant, event=event, object_type=record.object_type, record=record, detail=detail
+            )
             return
         # A savepoint: if anything here fails, only our rows roll back, the caller's work stays.
         with transaction.atomic():
@@ -62,6 +71,27 @@ def notify_event(tenant: Tenant, event: str, *, record: SyncRecord | None = None
         return
     for delivery_id in delivery_ids:
         transaction.on_commit(partial(enqueue_delivery, delivery_id), robust=True)
+
+
+def listening_annotations() -> dict[str, Exists]:
+    """For the query that reads a sync record: whether its tenant has an active rule, and an open
+    escalation. Read with the record, they spare :func:`notify_event` its own reads when nobody
+    listens (a rule added while the record is exported hears of the next one)."""
+    tenant = OuterRef("tenant_id")
+    return {
+        "notify_rules_": Exists(NotificationRule.objects.filter(tenant_id=tenant, active=True)),
+        "open_escalation_": Exists(
+            Escalation.objects.filter(tenant_id=tenant, reason="failures", closed_at__isnull=True)
+        ),
+    }
+
+
+def nobody_listens(record: SyncRecord, event: str) -> bool:
+    """The record was read with :func:`listening_annotations` and the event needs only its own row:
+    no rule to match, no failure to count towards an escalation, no open escalation to close."""
+    if getattr(record, "notify_rules_", True) or event in FAILURE_EVENTS:
+        return False
+    return not (event in CLEARING_EVENTS and getattr(record, "open_escalation_", True))
 
 
 def enqueue_delivery(delivery_id: int) -> None:

@@ -2,7 +2,8 @@
 bench/export_throughput.py): the read-back's own apart from the rest of the run.
 
 Each query counts once, for the innermost part it ran in: ``readback`` is what reading back adds
-(``readback.confirm_record`` without the outcome it reports), ``outcome`` the notification and the
+(``readback.first_look`` before the move, and ``readback.confirm_record`` when the document must be
+looked at again, without the outcome it reports), ``outcome`` the notification and the
 platform's result every export has (``after_outcome`` and ``tell_platform``), ``export`` the rest.
 """
 
@@ -39,6 +40,7 @@ def counted_parts(counts: dict[str, int]) -> Iterator[CaptureQueriesContext]:
         return counted
 
     patches = [
+        (readback, "first_look", "readback"),
         (readback, "confirm_record", "readback"),
         (readback, "after_outcome", "outcome"),
         (engine, "after_outcome", "outcome"),

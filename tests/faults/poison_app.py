@@ -41,10 +41,10 @@ def _number(payload: dict[str, Any]) -> str:
     return str(payload.get("invoice_number", ""))
 
 
-def _export(record: Any, token: str) -> str:
+def _export(record: Any, token: str, *rest: Any) -> str:
     if _number(record.payload) in AFTER_CLAIM:
         _die()
-    return _real_export(record, token)
+    return _real_export(record, token, *rest)
 
 
 def _process(record_id: int) -> str:
