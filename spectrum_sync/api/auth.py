@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from spectrum_sync.exports.intake import CONNECTION_COMPANY_CODES
 from spectrum_sync.models import Tenant
 
 
@@ -37,7 +39,10 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Send the API key as: Authorization: Bearer <key>")
         key = parts[1].decode("latin-1")
         # The hash is indexed; compare_digest in check_api_key keeps the final check constant-time.
-        tenant = Tenant.objects.filter(api_key_hash=Tenant.hash_api_key(key)).first()
+        # In the same query, the Spectrum connection's company codes (None without a connection): a
+        # document's post needs them and whether there is a connection, and nothing else of it.
+        tenants = Tenant.objects.annotate(**{CONNECTION_COMPANY_CODES: F("connection__company_codes")})
+        tenant = tenants.filter(api_key_hash=Tenant.hash_api_key(key)).first()
         if tenant is None or not tenant.check_api_key(key):
             raise exceptions.AuthenticationFailed("Unknown API key")
         if not tenant.active:

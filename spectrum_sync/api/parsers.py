@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import IO, Any
 
+import orjson
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
@@ -39,15 +40,50 @@ class BoundedJSONParser(BaseParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise BodyTooLarge(f"The body is larger than {limit} bytes; send one document per request.")
-        try:
-            data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-        except RecursionError:
-            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+        data = _fast(body)
+        if data is _NOT_FAST:
+            data = _exact(body)
         if depth_of(data) > MAX_DEPTH:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
         return data
+
+
+_NOT_FAST = object()
+
+
+def _fast(body: bytes) -> Any:
+    """The body read by orjson, or ``_NOT_FAST`` when only the standard decoder answers it exactly:
+    a body orjson refuses (the standard one words the error, and takes lone surrogates), and one
+    with a number with a fraction or exponent, which orjson also makes of an integer over 64 bits
+    (a text field would store the rounded float's digits)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _NOT_FAST
+    return _NOT_FAST if _has_float(data) else data
+
+
+def _exact(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
+    except ValueError as exc:
+        raise ParseError(f"JSON parse error - {exc}") from None
+
+
+def _has_float(data: Any) -> bool:
+    """Whether a float is anywhere in ``data``, walked without recursion (orjson nests at most 1,024 deep)."""
+    todo = [data]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, float):
+            return True
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return False
 
 
 def _refuse_constant(name: str) -> None:

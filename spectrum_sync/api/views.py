@@ -36,6 +36,9 @@ class TenantAPIView(APIView):
 
 
 def _companies(tenant: Tenant) -> list[str]:
+    if hasattr(tenant, intake.CONNECTION_COMPANY_CODES):  # loaded with the tenant by the authentication
+        codes = getattr(tenant, intake.CONNECTION_COMPANY_CODES)
+        return [] if codes is None else SpectrumConnection(company_codes=codes).companies
     connection = getattr(tenant, "connection", None)
     return connection.companies if connection else []
 
