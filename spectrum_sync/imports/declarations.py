@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,15 +53,41 @@ class ImportDeclaration:
         return self.mapper(record)
 
 
-def _hash_parts(record: r.SpectrumRecord, fields: Iterable[str]) -> str:
+def _hash_parts(values: Iterable[Any]) -> str:
     # Unit separator between fields; None is spelled apart from "" so an emptied amount is a change.
-    return "\x1f".join("\x00" if (v := getattr(record, name)) is None else str(v) for name in fields)
+    return "\x1f".join("\x00" if v is None else str(v) for v in values)
+
+
+Hasher = Callable[[r.SpectrumRecord], bytes]
+_HASHERS: dict[ImportDeclaration, Hasher] = {}
+
+
+def hasher(declaration: ImportDeclaration) -> Hasher:
+    """:func:`record_hash` for one declaration, with its field lookup done once (a poll hashes every record)."""
+    found = _HASHERS.get(declaration)
+    if found is not None:
+        return found
+    names = declaration.fields_hashed
+    values = operator.attrgetter(*names) if len(names) > 1 else lambda record: (getattr(record, names[0]),)
+    prefix = f"v{declaration.hash_version}\x1e"
+    blake2b = hashlib.blake2b
+
+    def digest(record: r.SpectrumRecord) -> bytes:
+        fields = values(record)
+        try:
+            # All text (the usual record): joining the values is what _hash_parts spells out.
+            text = "\x1f".join(fields)
+        except TypeError:  # a None, Decimal or date among them
+            text = _hash_parts(fields)
+        return blake2b((prefix + text).encode(), digest_size=16).digest()
+
+    _HASHERS[declaration] = digest
+    return digest
 
 
 def record_hash(declaration: ImportDeclaration, record: r.SpectrumRecord) -> bytes:
     """The 16-byte blake2b digest of the fields that matter."""
-    text = f"v{declaration.hash_version}\x1e" + _hash_parts(record, declaration.fields_hashed)
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    return hasher(declaration)(record)
 
 
 _PHASE_DESCRIPTIVE = ("company_code", "job_number", "phase_code", "cost_type", "description", "status_code")

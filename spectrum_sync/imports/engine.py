@@ -19,12 +19,15 @@ Entry point: :func:`run_poll`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
+from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -38,7 +41,7 @@ from linking.lookup import with_platform_ids
 from mappings.rules import load_class_names
 from spectrum_sync import connections, enqueue
 from spectrum_sync.imports import bulk, deletions, leases, mappers, readers
-from spectrum_sync.imports.declarations import ImportDeclaration, get, record_hash
+from spectrum_sync.imports.declarations import ImportDeclaration, get, hasher
 from spectrum_sync.imports.runs import (
     Counts,
     close_orphaned_runs,
@@ -148,7 +151,7 @@ class Poll:
         deletions.mark_delivered(self)
 
     def compare(self, records: Iterator[SpectrumRecord], live: dict[str, bytes], company: str) -> int:
-        declaration, counts = self.declaration, self.counts
+        counts, digest_of, queue = self.counts, hasher(self.declaration), self.queue
         seen = 0
         for record in records:
             if record.company_code.strip().upper() != company:
@@ -165,22 +168,22 @@ class Poll:
                 seen -= 1
                 continue
             live[key] = SEEN
-            digest = record_hash(declaration, record)
+            digest = digest_of(record)
             if previous is None:
-                self.queue(Change("create", key, record.company_code, digest.hex(), record, self.upsert_item(record)))
+                queue(Change("create", key, record.company_code, digest.hex(), record, self.upsert_item(record, key)))
             elif previous != digest or self.full:
-                self.queue(Change("update", key, record.company_code, digest.hex(), record, self.upsert_item(record)))
+                queue(Change("update", key, record.company_code, digest.hex(), record, self.upsert_item(record, key)))
             else:
                 counts.unchanged += 1
             if counts.read % PROGRESS_EVERY == 0:
                 self.tick()
         return seen
 
-    def upsert_item(self, record: SpectrumRecord) -> dict[str, Any]:
+    def upsert_item(self, record: SpectrumRecord, key: str) -> dict[str, Any]:
         data = self.declaration.to_item_data(record)
         if self.declaration.object_type == "gl_department":
             data = mappers.as_platform_class(data, self.class_names)
-        return {"action": "upsert", "key": record.key, "data": data}
+        return {"action": "upsert", "key": key, "data": data}
 
     @cached_property
     def class_names(self) -> dict[str, str]:
@@ -232,27 +235,16 @@ class Poll:
         if not changes:
             return
         now = timezone.now()
-        object_type, tenant_id = self.declaration.object_type, self.tenant.pk
         with transaction.atomic():
             # The platform already has these changes: if a database crash lost this commit, the
             # mirror would merely lag and the next poll deliver them again (never a lost change),
             # so the commit need not wait for the disk.
             bulk.relax_commit()
             leases.hold_for_write(self.schedule.pk, self.token)
-            if not error:
-                bulk.upsert_mirror(
-                    tenant_id,
-                    object_type,
-                    [
-                        bulk.MirrorRow(c.key, c.company_code, c.row_hash, data)
-                        for c in changes
-                        if c.action != "delete" and (data := c.mirror_data) is not None
-                    ],
-                    now,
-                )
-                bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.action == "delete"], now)
-                self.resolve_failures([c.key for c in changes], now)
-            bulk.insert(SyncRecord, [self.sync_record(c, delivery_id, error, now) for c in changes])
+            if bulk.is_postgres():
+                self.write_staged(changes, delivery_id, error, now)
+            else:
+                self.write_rows(changes, delivery_id, error, now)
         if error:
             self.counts.failed += len(changes)
             return
@@ -264,6 +256,88 @@ class Poll:
                 self.counts.updated += 1
             else:
                 self.counts.deleted += 1
+
+    def write_rows(self, changes: list[Change], delivery_id: str, error: str, now: Any) -> None:
+        """The mirror and the import records, row by row from Python (SQLite, ``make run``)."""
+        object_type, tenant_id = self.declaration.object_type, self.tenant.pk
+        if not error:
+            bulk.upsert_mirror(
+                tenant_id,
+                object_type,
+                [
+                    bulk.MirrorRow(c.key, c.company_code, c.row_hash, data)
+                    for c in changes
+                    if c.action != "delete" and (data := c.mirror_data) is not None
+                ],
+                now,
+            )
+            bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.action == "delete"], now)
+            self.resolve_failures([c.key for c in changes], now)
+        bulk.insert(SyncRecord, [self.sync_record(c, delivery_id, error, now) for c in changes])
+
+    def write_staged(self, changes: list[Change], delivery_id: str, error: str, now: Any) -> None:
+        """The same writes as :meth:`write_rows` (PostgreSQL): each change is copied to the server
+        once and the mirror rows and import records are built there, with the same values."""
+        object_type, tenant_id = self.declaration.object_type, self.tenant.pk
+        idempotency_key = self.idempotency_keys()
+        bulk.stage_changes(
+            (c.key, c.company_code, c.row_hash, c.action, c.mirror_data, c.item, idempotency_key(c.key))
+            for c in changes
+        )
+        if not error:
+            bulk.upsert_staged_mirror(tenant_id, object_type, now)
+            bulk.mark_deleted(tenant_id, object_type, [c.key for c in changes if c.action == "delete"], now)
+            self.resolve_failures([c.key for c in changes], now)
+        # payload: the item, what the change was and which delivery carried it (and, for a failed
+        # one, what the mirror keeps once a retry delivers it), as sync_record() builds it.
+        payload = "item || jsonb_build_object('change', action, 'delivery_id', %s::text)"
+        if error:
+            payload += " || CASE WHEN data IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('mirror', data) END"
+        row = self.sync_record_constants(error, now)
+        bulk.insert_staged(
+            SyncRecord,
+            computed={
+                "version": ("row_hash", ()),
+                "document_number": ("left(substr(key, strpos(key, '|') + 1), 60)", ()),
+                "spectrum_key": ("left(key, 100)", ()),
+                "company_code": ("left(company_code, 3)", ()),
+                "idempotency_key": ("idempotency_key", ()),
+                "payload": (payload, (delivery_id,)),
+            },
+            constants=row,
+        )
+
+    def idempotency_keys(self) -> Callable[[str], str]:
+        """key → what ``SyncRecord.make_idempotency_key`` gives an import record of this run, with the
+        parts every record of the run shares encoded once (the JSON list is the same text)."""
+        tenant_id, object_type = self.tenant.pk, self.declaration.object_type
+        head = json.dumps([tenant_id, Direction.IMPORT.value, object_type], separators=(",", ":"))[:-1] + ","
+        tail = "," + json.dumps(f"run{self.run.pk}") + "]"
+        prefix = f"{tenant_id}:{Direction.IMPORT.value}:"
+        encode, sha256 = encode_basestring_ascii, hashlib.sha256
+
+        def idempotency_key(key: str) -> str:
+            return prefix + sha256((head + encode(key[:180]) + tail).encode()).hexdigest()
+
+        return idempotency_key
+
+    def sync_record_constants(self, error: str, now: Any) -> dict[str, Any]:
+        """The columns every import record of one write shares."""
+        return {
+            "tenant_id": self.tenant.pk,
+            "direction": Direction.IMPORT.value,
+            "object_type": self.declaration.object_type,
+            "platform_id": "",
+            "status": (SyncStatus.FAILED if error else SyncStatus.SUCCEEDED).value,
+            "error_code": "platform" if error else "",
+            "error_message": error,
+            "attempt_count": 1,
+            "created_at": now,
+            "updated_at": now,
+            "sent_at": now,
+            "finished_at": now,
+            "platform_notified_at": None if error else now,
+        }
 
     def resolve_failures(self, keys: list[str], now: Any) -> None:
         """Earlier failed deliveries of these records are done with: the platform has them now."""
@@ -302,27 +376,15 @@ class Poll:
         if error and change.mirror_data is not None:
             payload["mirror"] = change.mirror_data  # what a retry hands the mirror once delivered
         return {
-            "tenant_id": self.tenant.pk,
-            "direction": Direction.IMPORT.value,
-            "object_type": object_type,
-            "platform_id": "",
+            **self.sync_record_constants(error, now),
             "version": change.row_hash,
             "document_number": change.key.split("|", 1)[-1][:60],
             "spectrum_key": change.key[:100],
             "company_code": change.company_code[:3],
-            "status": (SyncStatus.FAILED if error else SyncStatus.SUCCEEDED).value,
             "idempotency_key": SyncRecord.make_idempotency_key(
                 self.tenant.pk, Direction.IMPORT, object_type, change.key[:180], f"run{self.run.pk}"
             ),
             "payload": payload,
-            "error_code": "platform" if error else "",
-            "error_message": error,
-            "attempt_count": 1,
-            "created_at": now,
-            "updated_at": now,
-            "sent_at": now,
-            "finished_at": now,
-            "platform_notified_at": None if error else now,
         }
 
 

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from connectors.platform.errors import PlatformRejected, PlatformRetryableError
 from connectors.spectrum.errors import SpectrumRetryableError
 from connectors.spectrum.records import Customer, GLDepartment, Phase
 from spectrum_sync.imports import actions, engine, leases
+from spectrum_sync.imports.declarations import get
 from spectrum_sync.models import Direction, MirrorRecord, PollSchedule, SyncRecord, SyncRun, SyncStatus
 from tests.imports.fakes import FakePlatform, FakeReader
 
@@ -283,3 +285,41 @@ def test_a_record_read_twice_in_one_poll_is_delivered_once(tenant: Any) -> None:
     assert [item["key"] for item in platform.items] == ["AC1|C100", "AC1|C200"]
     again = poll(tenant, "customer", reader, platform)
     assert (again.unchanged_count, again.deleted_count) == (2, 0)
+
+
+@pytest.mark.parametrize("error", ["", "The platform refused the delivery (HTTP 422): bad item"])
+def test_the_server_built_records_equal_the_row_by_row_ones(tenant: Any, error: str) -> None:
+    """PostgreSQL builds the mirror rows and import records from one COPY; what the history and a
+    retry later read must be what the row-by-row path (SQLite) writes, for awkward keys too."""
+    schedule = PollSchedule.objects.create(tenant=tenant, object_type="customer")
+    run = SyncRun.objects.create(tenant=tenant, object_type="customer", fencing_token=1)
+    poll_ = engine.Poll(schedule, 1, run, get("customer"), FakePlatform())
+    codes = ["C\t1", "C\\2", "C\n3", 'C"4', "Cé5", "C|6|x", "C\x1f7", "C" + "8" * 120]
+    changes = [
+        engine.Change("update", rec.key, rec.company_code, "ab" * 16, rec, poll_.upsert_item(rec, rec.key))
+        for rec in (customer(code, price_level_material="2") for code in codes)
+    ]
+    changes.append(engine.Change("delete", "AC1|C9", "AC1", "", None, {"action": "delete", "key": "AC1|C9"}))
+    now = timezone.now()
+
+    def written() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        records = [
+            {name: value for name, value in row.items() if name != "id"}
+            for row in SyncRecord.objects.filter(tenant=tenant).order_by("spectrum_key").values()
+        ]
+        mirror = [
+            {name: value for name, value in row.items() if name != "id"}
+            for row in MirrorRecord.objects.filter(tenant=tenant).order_by("key").values()
+        ]
+        SyncRecord.objects.filter(tenant=tenant).delete()
+        MirrorRecord.objects.filter(tenant=tenant).delete()
+        return records, mirror
+
+    poll_.write_rows(changes, "acme.customer.run1.1", error, now)
+    row_by_row = written()
+    poll_.write_staged(changes, "acme.customer.run1.1", error, now)
+    staged = written()
+
+    assert len(row_by_row[0]) == len(changes)
+    assert len(row_by_row[1]) == (0 if error else len(codes))
+    assert staged == row_by_row
