@@ -28,6 +28,7 @@ BENCHES: dict[str, dict[str, str]] = {
     "platform_deliver": {},
     "dispatch_tick": {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/6"},
     "export_throughput": {},
+    "job_update": {},
     "api_intake": {},
     "admin_history": {"DATABASE_URL": f"{SERVER}/bench_admin"},
 }
