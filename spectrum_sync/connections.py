@@ -33,7 +33,11 @@ def _working_for(connection: SpectrumConnection | None, tenant: Tenant) -> None:
     """Logs from here on are about ``tenant``, and masked with all of its secrets, whichever of
     them this task uses (connectors/redaction.py). The objects given may hold values not yet saved."""
     if connection is None:
-        connection = SpectrumConnection.objects.filter(tenant=tenant).first()
+        try:
+            # Read with the tenant when it was loaded with it (the export engine does): no query.
+            connection = tenant.connection
+        except SpectrumConnection.DoesNotExist:
+            connection = None
     secrets = [tenant.platform_signing_secret]
     if connection is not None:
         secrets += [connection.authorization_id, connection.enhanced_client_secret, connection.db_password]

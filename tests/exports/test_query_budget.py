@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 # what the rest are). A new query in the run fails this.
 EXPORT = 8  # the record (with its versions and listeners), claim, rules, mirror, dates, lease and attempt,
 # the answer, the move with its read-back verdict
-OUTCOME = 3  # the notification event (1) and telling the platform (2)
+OUTCOME = 2  # the notification event (1) and marking the platform told (1; its connection came with the record)
 READBACK = 0  # read before the move, its verdict written with it: Info-Link statements only
 
 
