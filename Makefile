@@ -18,11 +18,12 @@ TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_UR
 
 # Every package, transitive ones too, is pinned with its hashes in the lock files (see `make lock`).
 # The installer's chatter goes to var/install.log; only a failure prints it.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements-bootstrap.txt requirements.txt requirements-dev.txt
 	@mkdir -p var
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the locked requirements into $(VENV) (log: var/install.log)…"
-	@$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt > var/install.log 2>&1 \
+	@{ $(PY) -m pip install --quiet --require-hashes -r requirements-bootstrap.txt \
+		&& $(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt; } > var/install.log 2>&1 \
 		|| { tail -n 40 var/install.log; echo "Installing the requirements failed; see var/install.log"; exit 1; }
 	@touch $(STAMP)
 

@@ -1,18 +1,24 @@
 """Plain snapshots handed to the pure mappers: a tenant's mapping rows and what Spectrum is known to hold.
 
-Nothing here touches the database except :func:`load_rules`, which the engine calls once per record.
+Nothing here touches the database except :func:`load_rules` and :func:`processing_ranges`; the
+engine asks through :func:`rules_for` and :func:`ranges_for`, which keep a worker's copy for as long
+as the tenant's ``rules_stamp`` (read with each record) is the one it was loaded under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from mappings.models import ProcessingDateRange
     from spectrum_sync.models import Tenant
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,51 @@ def load_rules(tenant: Tenant) -> MappingRules:
         tax_defaults=tax,
         batch_rule=tenant.batch_rule,
     )
+
+
+# --- a worker's copy -----------------------------------------------------------------------------
+
+# A copy is kept while the tenant's stamp is unchanged, and at most this long: a row edited outside
+# the admin and the models (SQL by hand) is seen within two minutes.
+KEEP_SECONDS = 120.0
+_kept: dict[tuple[int, str, str], tuple[float, Any]] = {}
+
+
+def _kept_or_load(tenant: Tenant, what: str, load: Callable[[], T]) -> T:
+    key = (tenant.pk, str(tenant.rules_stamp), what)
+    now = time.monotonic()
+    hit = _kept.get(key)
+    if hit is not None and now - hit[0] < KEEP_SECONDS:
+        return hit[1]
+    value = load()
+    if len(_kept) > 1000:  # tenants come and go: never grow without bound
+        _kept.clear()
+    _kept[key] = (now, value)
+    return value
+
+
+def forget() -> None:
+    """Drop every kept copy (tests that write rows around the models, with ``update()``)."""
+    _kept.clear()
+
+
+def rules_for(tenant: Tenant) -> MappingRules:
+    """:func:`load_rules`, without a query while the tenant's rows are those last read. The batch
+    rule is the tenant's own column, so it is taken from the tenant in hand."""
+    rules = _kept_or_load(tenant, "rules", lambda: load_rules(tenant))
+    return rules if rules.batch_rule == tenant.batch_rule else replace(rules, batch_rule=tenant.batch_rule)
+
+
+def processing_ranges(tenant: Tenant) -> tuple[ProcessingDateRange, ...]:
+    """The tenant's open processing date windows, every module and company (one query)."""
+    from mappings.models import ProcessingDateRange
+
+    return tuple(ProcessingDateRange.objects.filter(tenant=tenant))
+
+
+def ranges_for(tenant: Tenant) -> tuple[ProcessingDateRange, ...]:
+    """:func:`processing_ranges`, kept like :func:`rules_for`."""
+    return _kept_or_load(tenant, "ranges", lambda: processing_ranges(tenant))
 
 
 def load_class_names(tenant: Tenant) -> dict[str, str]:

@@ -22,7 +22,7 @@ from linking.lookup import linked_spectrum_key
 from mappings.completeness import missing_in
 from mappings.mappers import Mapped, Problem, company_of, spectrum_date
 from mappings.models import ProcessingDateRange, SpectrumModule
-from mappings.rules import Known, MappingNeed, MappingRules, load_rules
+from mappings.rules import Known, MappingNeed, MappingRules, load_rules, ranges_for, rules_for
 from spectrum_sync import connections
 from spectrum_sync.catalogue import EXPORTS
 from spectrum_sync.catalogue.base import DatedColumns
@@ -136,7 +136,7 @@ def configuration_problems(rules: MappingRules, object_type: str, company: str, 
 
 def run(tenant: Tenant, object_type: str, document: Mapping[str, Any]) -> Preflight:
     """Map ``document`` as it would be sent now, with every problem found before sending."""
-    rules = load_rules(tenant)
+    rules = rules_for(tenant)
     known = build_known(tenant, object_type, document, rules)
     company = default_company(tenant)
     mapped = EXPORTS[object_type].mapper(document, rules, known, company)
@@ -171,7 +171,7 @@ def _dated(object_type: str) -> DatedColumns | None:
 
 def processing_range(tenant: Tenant, module: str, company: str) -> ProcessingDateRange | None:
     """The module's open window for ``company``: its own row, else the row for every company."""
-    rows = {r.company_code: r for r in ProcessingDateRange.objects.filter(tenant=tenant, module=module)}
+    rows = {r.company_code: r for r in ranges_for(tenant) if r.module == module}
     return rows.get(company) or rows.get("")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -71,6 +72,10 @@ class Tenant(models.Model):
         help_text="Pre-flight computes what Spectrum will hold (the job's tax rate, for example). When that total "
         "differs from the platform's, hold the document or send it with a warning.",
     )
+    # Changes whenever one of the tenant's mapping rows or processing date ranges is saved or removed
+    # (mappings.signals): a worker keeps its copy of those rows while the stamp it reads with each
+    # record is the one it loaded them under (mappings.rules.rules_for).
+    rules_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
     # Inbound API key: only a hash is stored; the key is shown once when it is generated.
     api_key_prefix = models.CharField(max_length=12, blank=True, editable=False)
     api_key_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)

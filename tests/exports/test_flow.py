@@ -23,6 +23,7 @@ from django.test import Client
 from django.utils import timezone
 
 from mappings.models import GLAccountMapping
+from mappings.signals import rules_changed
 from spectrum_sync.models import MirrorRecord, SpectrumConnection, SyncRecord, SyncStatus, Tenant
 from tests.fixtures_platform import platform_simulator_process  # noqa: F401
 from tests.fixtures_spectrum import spectrum_simulator_process  # noqa: F401
@@ -159,6 +160,7 @@ def test_invoice_accepted_end_to_end(exports: Exports, worker: WorkerProcess) ->
 
 def test_invoice_rejected_by_spectrum_shows_the_message(exports: Exports, worker: WorkerProcess) -> None:
     GLAccountMapping.objects.filter(tenant=exports.tenant).update(gl_account="999999")  # not in Spectrum
+    rules_changed(exports.tenant.pk)  # update() sends no signal: the workers' copies are stale
     record = exports.final(exports.post("ar-invoices", exports.invoice("FL1002")))
     assert record.status == SyncStatus.FAILED
     assert record.error_code == "I" and record.error_column == "GL_Account"

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from connectors.spectrum.errors import SpectrumMessage
 from mappings.models import GLAccountMapping, ProcessingDateRange
+from mappings.signals import rules_changed
 from spectrum_sync import enqueue, tasks
 from spectrum_sync.exports import engine, holds, periods
 from spectrum_sync.imports import engine as imports_engine
@@ -151,6 +152,7 @@ def test_a_genuine_refusal_in_a_closed_period_still_fails(exports: Exports) -> N
     # Negative control: Spectrum refuses the GL account as well as the dates: not a period to wait for.
     closed_today(exports)
     GLAccountMapping.objects.filter(tenant=exports.tenant).update(gl_account="999999")
+    rules_changed(exports.tenant.pk)  # update() sends no signal: the workers' copies are stale
     record = export(exports, exports.invoice("PD1004"))
     assert record.status == SyncStatus.FAILED and record.error_code == "I"
     assert "999999" in record.error_message and "processing date range" in record.error_message
