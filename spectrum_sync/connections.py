@@ -90,7 +90,9 @@ def spectrum_client(tenant: Tenant) -> SpectrumClient:
     return SpectrumClient(dx_config(tenant.connection))
 
 
-def spectrum_database(tenant: Tenant) -> SpectrumDatabase | None:
+def spectrum_database(tenant: Tenant, *, keep: bool = False) -> SpectrumDatabase | None:
+    """The tenant's Info-Link reader, or None. ``keep``: for short reads repeated often (an export's
+    read-back), the ODBC connection stays open in this process for the next one."""
     from connectors.spectrum.database import SpectrumDatabase
     from connectors.spectrum.schema import Schema
 
@@ -100,7 +102,7 @@ def spectrum_database(tenant: Tenant) -> SpectrumDatabase | None:
         return None
     # The names the last schema discovery resolved (docs/spectrum.md#info-link-schema); ours before any.
     report = connection.schema_report if isinstance(connection.schema_report, dict) else {}
-    return SpectrumDatabase(config, schema=Schema.from_json(report.get("schema")))
+    return SpectrumDatabase(config, schema=Schema.from_json(report.get("schema")), keep=keep)
 
 
 def platform_client(tenant: Tenant) -> PlatformClient:

@@ -50,7 +50,9 @@ Demo-only path
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -111,6 +113,42 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 2000
 FETCH_BATCH = 250
 
+# ODBC connections a process keeps open between short reads (``keep=True``: an export's read-back):
+# logging in to SQL Server costs more than the two statements of a read-back. One per connection
+# string (keyed by its digest: the string holds the password), idle at most KEEP_IDLE_SECONDS,
+# never one opened by another process (a forked worker does not inherit its parent's).
+KEEP_IDLE_SECONDS = 60.0
+_kept: dict[str, tuple[int, float, Any]] = {}
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # a dead connection may refuse even to close
+        log.debug("closing a kept ODBC connection failed", exc_info=True)
+
+
+def _take_kept(key: str) -> Any:
+    """A kept connection for ``key`` (taken out: one user at a time), or None."""
+    entry = _kept.pop(key, None)
+    if entry is None:
+        return None
+    pid, since, conn = entry
+    if pid != os.getpid():
+        return None  # the parent's socket: leave it alone
+    if time.monotonic() - since > KEEP_IDLE_SECONDS:
+        _close_quietly(conn)  # the server may have dropped it meanwhile
+        return None
+    return conn
+
+
+def forget_kept() -> None:
+    """Close every connection this process keeps (tests; a worker shutting down)."""
+    while _kept:
+        _, (pid, _, conn) = _kept.popitem()
+        if pid == os.getpid():
+            _close_quietly(conn)
+
 
 def _escape(value: str) -> str:
     # ODBC connection-string values with ; { } or spaces at the ends must be braced, '}' doubled.
@@ -151,13 +189,23 @@ class SpectrumDatabase:
     """
 
     def __init__(
-        self, config: DatabaseConfig, *, page_size: int = DEFAULT_PAGE_SIZE, schema: Schema | None = None
+        self,
+        config: DatabaseConfig,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        schema: Schema | None = None,
+        keep: bool = False,
     ) -> None:
         self.config = config
         self.page_size = page_size
         self.schema = schema or Schema()
         self._conn: Any = None
         self._sqlite = config.driver == SQLITE_DRIVER
+        # keep: on close, an ODBC connection that saw no error stays open for this process's next
+        # reader of the same connection (see KEEP_IDLE_SECONDS).
+        self._keep_key = hashlib.sha256(connection_string(config).encode()).hexdigest() if keep else ""
+        self._reused = False
+        self._failed = False
 
     # -- connection -------------------------------------------------------------------------------
 
@@ -167,6 +215,11 @@ class SpectrumDatabase:
         problems = self.config.problems()
         if problems:  # before unixODBC is asked to load anything
             raise SpectrumConfigurationError("; ".join(problems.values()), service="database")
+        if self._keep_key and not self._sqlite:
+            self._conn = _take_kept(self._keep_key)
+            if self._conn is not None:
+                self._reused = True
+                return self._conn
         started = time.monotonic()
         if self._sqlite:
             self._conn = self._connect_sqlite()
@@ -208,11 +261,16 @@ class SpectrumDatabase:
         return conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self._keep_key and not self._sqlite and not self._failed:
+            earlier = _kept.pop(self._keep_key, None)
+            if earlier is not None and earlier[0] == os.getpid():
+                _close_quietly(earlier[2])
+            _kept[self._keep_key] = (os.getpid(), time.monotonic(), conn)
+            return
+        conn.close()
 
     def __enter__(self) -> SpectrumDatabase:
         return self
@@ -235,12 +293,20 @@ class SpectrumDatabase:
             cursor.execute(sql, list(params))
             return cursor
         except self._errors() as exc:
-            raise classify_error(exc, self.config, table=table) from exc
+            if not self._reused:
+                self._failed = True
+                raise classify_error(exc, self.config, table=table) from exc
+            # A kept connection the server dropped while it idled: once more on a new one.
+            log.info("kept ODBC connection failed; reconnecting", extra={"tenant": self.config.tenant})
+            _close_quietly(conn)
+            self._conn, self._reused = None, False
+            return self._run(sql, params, table=table)
 
     def _fetch(self, cursor: Any, *, table: str) -> list[Any]:
         try:
             return list(cursor.fetchmany(FETCH_BATCH))
         except self._errors() as exc:
+            self._failed = True
             raise classify_error(exc, self.config, table=table) from exc
 
     # -- public API -------------------------------------------------------------------------------

@@ -353,7 +353,7 @@ def _reconcile(
     _check_lease(record, token)
     declaration = EXPORTS[record.object_type]
     company = company_of(record.payload, preflight.default_company(record.tenant))
-    database = connections.spectrum_database(record.tenant)
+    database = connections.spectrum_database(record.tenant, keep=True)
     if database is not None:
         try:
             # SpectrumDatabase.find_document reads the Info-Link tables

@@ -205,7 +205,7 @@ def _read(record: SyncRecord) -> tuple[str, Mapping[str, Any] | None]:
     declaration = EXPORTS[record.object_type]
     kind, key = record.readback.get("kind", ""), record.readback.get("key") or {}
     company = record.company_code or company_of(record.payload, preflight.default_company(record.tenant))
-    database = connections.spectrum_database(record.tenant)
+    database = connections.spectrum_database(record.tenant, keep=True)
     if database is not None and kind:
         try:
             return "Info-Link", database.find_document(kind, company, key)

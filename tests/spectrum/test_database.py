@@ -460,3 +460,63 @@ def test_a_lookup_in_the_middle_of_a_read_does_not_disturb_it(reader: SpectrumDa
         head = [next(stream) for _ in range(15)]  # inside the second page
         assert paged.find_document("job", "DC1", {"job_number": "24001"}) is not None
         assert head + list(stream) == whole
+
+
+# --- connections kept between read-backs ----------------------------------------------------------
+
+
+def backend(db: SpectrumDatabase) -> int:
+    """The PostgreSQL server process behind the reader's ODBC connection."""
+    return int(db._run("SELECT pg_backend_pid()", [], table="pg_backend_pid").fetchone()[0])
+
+
+def server_has(spectrum_db: SpectrumDB, pid: int) -> bool:  # noqa: F811
+    with psycopg.connect(spectrum_db.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone() == (1,)
+
+
+def test_a_kept_connection_serves_the_next_read_back(spectrum_db: SpectrumDB) -> None:  # noqa: F811
+    from connectors.spectrum.database import forget_kept
+
+    forget_kept()
+    first = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
+    pid = backend(first)
+    first.close()
+    assert server_has(spectrum_db, pid)  # still open, for the next reader
+    second = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
+    assert backend(second) == pid and second.catalog(["CR_CUSTOMER_MASTER_MC"])
+    second.close()
+    # Negative control: a reader that does not keep closes its connection, and a new one is opened.
+    plain = SpectrumDatabase(spectrum_db.odbc_config)
+    other = backend(plain)
+    plain.close()
+    assert other != pid and not server_has(spectrum_db, other)
+    forget_kept()
+    assert not server_has(spectrum_db, pid)
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(spectrum_db: SpectrumDB) -> None:  # noqa: F811
+    from connectors.spectrum.database import forget_kept
+
+    forget_kept()
+    first = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
+    pid = backend(first)
+    first.close()
+    with psycopg.connect(spectrum_db.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+    again = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
+    assert backend(again) != pid  # the read went through on a new connection, no error shown
+    again.close()
+    forget_kept()
+
+
+def test_a_reader_whose_statement_failed_does_not_keep_its_connection(spectrum_db: SpectrumDB) -> None:  # noqa: F811
+    from connectors.spectrum.database import forget_kept
+
+    forget_kept()
+    db = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
+    pid = backend(db)
+    with pytest.raises(SpectrumConfigurationError):
+        db._run("SELECT no_such_column FROM no_such_table", [], table="no_such_table")
+    db.close()
+    assert not server_has(spectrum_db, pid)
