@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import sqlite3
 import time
@@ -60,7 +59,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from connectors.spectrum import records
+from connectors.spectrum import kept, records
 from connectors.spectrum.config import DatabaseConfig
 from connectors.spectrum.db_errors import SQLITE_DRIVER, classify_error
 from connectors.spectrum.errors import SpectrumAuthorizationError, SpectrumConfigurationError
@@ -112,42 +111,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 2000
 FETCH_BATCH = 250
-
-# ODBC connections a process keeps open between short reads (``keep=True``: an export's read-back):
-# logging in to SQL Server costs more than the two statements of a read-back. One per connection
-# string (keyed by its digest: the string holds the password), idle at most KEEP_IDLE_SECONDS,
-# never one opened by another process (a forked worker does not inherit its parent's).
-KEEP_IDLE_SECONDS = 60.0
-_kept: dict[str, tuple[int, float, Any]] = {}
-
-
-def _close_quietly(conn: Any) -> None:
-    try:
-        conn.close()
-    except Exception:  # a dead connection may refuse even to close
-        log.debug("closing a kept ODBC connection failed", exc_info=True)
-
-
-def _take_kept(key: str) -> Any:
-    """A kept connection for ``key`` (taken out: one user at a time), or None."""
-    entry = _kept.pop(key, None)
-    if entry is None:
-        return None
-    pid, since, conn = entry
-    if pid != os.getpid():
-        return None  # the parent's socket: leave it alone
-    if time.monotonic() - since > KEEP_IDLE_SECONDS:
-        _close_quietly(conn)  # the server may have dropped it meanwhile
-        return None
-    return conn
-
-
-def forget_kept() -> None:
-    """Close every connection this process keeps (tests; a worker shutting down)."""
-    while _kept:
-        _, (pid, _, conn) = _kept.popitem()
-        if pid == os.getpid():
-            _close_quietly(conn)
 
 
 def _escape(value: str) -> str:
@@ -216,7 +179,7 @@ class SpectrumDatabase:
         if problems:  # before unixODBC is asked to load anything
             raise SpectrumConfigurationError("; ".join(problems.values()), service="database")
         if self._keep_key and not self._sqlite:
-            self._conn = _take_kept(self._keep_key)
+            self._conn = kept.take(self._keep_key)
             if self._conn is not None:
                 self._reused = True
                 return self._conn
@@ -265,10 +228,7 @@ class SpectrumDatabase:
         if conn is None:
             return
         if self._keep_key and not self._sqlite and not self._failed:
-            earlier = _kept.pop(self._keep_key, None)
-            if earlier is not None and earlier[0] == os.getpid():
-                _close_quietly(earlier[2])
-            _kept[self._keep_key] = (os.getpid(), time.monotonic(), conn)
+            kept.put(self._keep_key, conn)
             return
         conn.close()
 
@@ -298,7 +258,7 @@ class SpectrumDatabase:
                 raise classify_error(exc, self.config, table=table) from exc
             # A kept connection the server dropped while it idled: once more on a new one.
             log.info("kept ODBC connection failed; reconnecting", extra={"tenant": self.config.tenant})
-            _close_quietly(conn)
+            kept.close_quietly(conn)
             self._conn, self._reused = None, False
             return self._run(sql, params, table=table)
 

@@ -30,7 +30,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -72,10 +71,6 @@ WORKER_LOST = "WORKER"
 # What Spectrum says when a create meets a document that exists: after a lost answer this means
 # our first send went through.
 _DUPLICATE = re.compile(r"(?i)duplicate|already exists|must be unique|not unique|must not exist")
-
-
-class LostLease(Exception):
-    """The lease ran out and someone else owns the record now: stop without touching it."""
 
 
 class CannotConfirm(Exception):
@@ -137,7 +132,7 @@ def process(record_id: int) -> str:
         return "taken"
     try:
         return _export(record, token, first_claim)
-    except LostLease:
+    except claims.LostLease:
         logger.warning("record %s: lease lost while exporting; the new owner finishes it", record.pk)
         return "lost-lease"
 
@@ -204,7 +199,7 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any, first
             except SpectrumRejected as exc:
                 if resend_guarded and any(_DUPLICATE.search(m.message) for m in exc.messages):
                     # Our earlier send went through: Spectrum refuses the same create twice.
-                    _record_found(record, call, request, "Spectrum already has it (duplicate refused on resend)")
+                    claims.record_found(record, call, request, "Spectrum already has it (duplicate refused on resend)")
                     continue
                 raise
             sent.append((call.service, request))
@@ -218,75 +213,21 @@ def _send_all(record: SyncRecord, token: str, mapped: Mapped, client: Any, first
         return _fail(record, token, [SpectrumMessage("U", str(exc))])
 
 
-def _check_lease(record: SyncRecord, token: str) -> None:
-    """Before each call to Spectrum: still ours? Then the lease is renewed for another full term.
-
-    One conditional UPDATE does both, so a document of many calls (a job with its phases) keeps its
-    lease while it makes progress, and a worker that lost it stops before the next call.
-    """
-    until = timezone.now() + timedelta(seconds=conf.lease_seconds())
-    renewed = SyncRecord.objects.filter(pk=record.pk, status=SyncStatus.SENDING, lease_token=token).update(
-        lease_expires_at=until
-    )
-    if not renewed:
-        raise LostLease
-
-
 def _send_one(
     record: SyncRecord, token: str, call: SpectrumCall, request: str, client: Any, guid: str
 ) -> writer.Answer:
-    attempt = _open_attempt(record, token, call.service, request)
+    attempt = claims.open_attempt(record, token, call.service, request)
     started = time.monotonic()
     try:
         answer = writer.send(client, call, guid=guid)
     except SpectrumError as exc:
-        _close_attempt(attempt, started, _outcome_of(exc), exc)
+        claims.close_attempt(attempt, started, _outcome_of(exc), exc)
         raise
     elapsed = int((time.monotonic() - started) * 1000)
     SyncAttempt.objects.filter(pk=attempt).update(
         outcome=Outcome.ACCEPTED, response=answer.raw[:20000], duration_ms=elapsed, remote_ms=elapsed
     )
     return answer
-
-
-def _open_attempt(record: SyncRecord, token: str, service: str, request: str) -> int:
-    """Before a call: :func:`_check_lease`, then the attempt written with outcome ``unknown`` and
-    committed, so that if we die waiting the row says the outcome is unknown. Its id.
-
-    On PostgreSQL both are one statement: the attempt is inserted only if the lease was renewed."""
-    number = claims.next_number(record)
-    if db_connection.vendor != "postgresql":
-        _check_lease(record, token)
-        created = SyncAttempt.objects.create(
-            record=record, number=number, outcome=Outcome.UNKNOWN, service=service, request=request
-        )
-        return int(created.pk)
-    until = timezone.now() + timedelta(seconds=conf.lease_seconds())
-    records, attempts = SyncRecord._meta.db_table, SyncAttempt._meta.db_table  # the models' own names
-    sql = (
-        f"WITH renewed AS (UPDATE {records} SET lease_expires_at = %s "  # noqa: S608 (values are parameters)
-        "WHERE id = %s AND status = %s AND lease_token = %s RETURNING id) "
-        f"INSERT INTO {attempts} (record_id, number, started_at, duration_ms, remote_ms, "
-        "outcome, service, http_status, request, response, error_code, error_message, error_column) "
-        "SELECT id, %s, %s, 0, 0, %s, %s, NULL, %s, '', '', '', '' FROM renewed RETURNING id"
-    )
-    params: list[Any] = [
-        until,
-        record.pk,
-        SyncStatus.SENDING,
-        token,
-        number,
-        timezone.now(),
-        Outcome.UNKNOWN,
-        service,
-        request,
-    ]
-    with db_connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise LostLease
-    return int(row[0])
 
 
 def _outcome_of(exc: SpectrumError) -> str:
@@ -320,37 +261,12 @@ def _misconfigured(record: SyncRecord, token: str, exc: SpectrumError) -> str:
     return _fail(record, token, [SpectrumMessage("E", f"Configuration: {exc}")])
 
 
-def _close_attempt(attempt: int, started: float, outcome: str, exc: SpectrumError) -> None:
-    first = exc.first if isinstance(exc, SpectrumRejected) else None
-    elapsed = int((time.monotonic() - started) * 1000)
-    SyncAttempt.objects.filter(pk=attempt).update(
-        outcome=outcome,
-        duration_ms=elapsed,
-        remote_ms=elapsed,
-        response=redact(exc.detail or "")[:20000],
-        error_code=(first.code if first else getattr(exc, "code", ""))[:10],
-        error_message=redact(str(exc))[:5000],
-        error_column=(first.column if first else getattr(exc, "column", ""))[:100],
-    )
-
-
-def _record_found(record: SyncRecord, call: SpectrumCall, request: str, note: str) -> None:
-    SyncAttempt.objects.create(
-        record=record,
-        number=claims.next_number(record),
-        outcome=Outcome.FOUND,
-        service=call.service,
-        request=request,
-        response=note,
-    )
-
-
 def _reconcile(
     record: SyncRecord, token: str, mapped: Mapped, call: SpectrumCall, request: str, client: Any
 ) -> bool | None:
     """Was the uncertain create applied? True: found (recorded); False: absent; None: cannot look,
     but Spectrum refuses a duplicate of this document, so a resend is safe."""
-    _check_lease(record, token)
+    claims.check_lease(record, token)
     declaration = EXPORTS[record.object_type]
     company = company_of(record.payload, preflight.default_company(record.tenant))
     database = connections.spectrum_database(record.tenant, keep=True)
@@ -371,7 +287,7 @@ def _reconcile(
             "check Spectrum, then retry or mark as entered by hand"
         )
     if found:
-        _record_found(record, call, request, f"found in Spectrum by {mapped.lookup_kind} {mapped.lookup_key}")
+        claims.record_found(record, call, request, f"found in Spectrum by {mapped.lookup_kind} {mapped.lookup_key}")
     return found
 
 
@@ -379,7 +295,7 @@ def _reconcile(
 
 
 def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None:
-    """Move a record we hold the lease of; raises LostLease if we no longer do."""
+    """Move a record we hold the lease of; raises claims.LostLease if we no longer do."""
     told = status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.HELD)
     # A move nobody is told of is one UPDATE, atomic by itself: no transaction around it; nor one
     # whose notification is only its event row (results.alone).
@@ -395,7 +311,7 @@ def _finish(record: SyncRecord, token: str, status: str, **changes: Any) -> None
             lost_claims=0,
             **changes,
         ):
-            raise LostLease
+            raise claims.LostLease
         if told:
             after_outcome(record, status)
 

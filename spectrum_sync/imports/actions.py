@@ -30,7 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from spectrum_sync.imports import declarations, deletions, dispatcher, leases
-from spectrum_sync.imports.engine import Change, Progress, run_poll, run_redelivery
+from spectrum_sync.imports.engine import Change, Progress, run_poll
+from spectrum_sync.imports.redelivery import run_redelivery
 from spectrum_sync.models import (
     Direction,
     MirrorRecord,

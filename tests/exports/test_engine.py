@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from mappings.models import GLAccountMapping
-from spectrum_sync.exports import actions, engine, holds, intake, sweeper
+from spectrum_sync.exports import actions, claims, engine, holds, intake, sweeper
 from spectrum_sync.models import MirrorRecord, SpectrumConnection, SyncAttempt, SyncRecord, SyncStatus, Tenant
 from tests.exports.fakes import FakeDatabase, Wiring
 
@@ -375,9 +375,9 @@ def test_each_call_to_spectrum_renews_the_lease_and_a_lost_lease_stops_the_worke
     record = submit(ready, invoice())
     token = record.claim(lease_seconds=5)
     assert token
-    engine._check_lease(record, token)
+    claims.check_lease(record, token)
     record.refresh_from_db()
     assert record.lease_expires_at is not None
     assert record.lease_expires_at > timezone.now() + timedelta(seconds=100)
-    with pytest.raises(engine.LostLease):
-        engine._check_lease(record, "not-the-token")
+    with pytest.raises(claims.LostLease):
+        claims.check_lease(record, "not-the-token")

@@ -17,7 +17,7 @@ import psycopg
 import pyodbc
 import pytest
 
-from connectors.spectrum import records
+from connectors.spectrum import kept, records
 from connectors.spectrum.database import OBJECT_TYPES, SpectrumDatabase, connection_string
 from connectors.spectrum.errors import (
     SpectrumAuthorizationError,
@@ -476,9 +476,7 @@ def server_has(spectrum_db: SpectrumDB, pid: int) -> bool:  # noqa: F811
 
 
 def test_a_kept_connection_serves_the_next_read_back(spectrum_db: SpectrumDB) -> None:  # noqa: F811
-    from connectors.spectrum.database import forget_kept
-
-    forget_kept()
+    kept.forget()
     first = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
     pid = backend(first)
     first.close()
@@ -491,14 +489,12 @@ def test_a_kept_connection_serves_the_next_read_back(spectrum_db: SpectrumDB) ->
     other = backend(plain)
     plain.close()
     assert other != pid and not server_has(spectrum_db, other)
-    forget_kept()
+    kept.forget()
     assert not server_has(spectrum_db, pid)
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced(spectrum_db: SpectrumDB) -> None:  # noqa: F811
-    from connectors.spectrum.database import forget_kept
-
-    forget_kept()
+    kept.forget()
     first = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
     pid = backend(first)
     first.close()
@@ -507,13 +503,11 @@ def test_a_kept_connection_the_server_dropped_is_replaced(spectrum_db: SpectrumD
     again = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
     assert backend(again) != pid  # the read went through on a new connection, no error shown
     again.close()
-    forget_kept()
+    kept.forget()
 
 
 def test_a_reader_whose_statement_failed_does_not_keep_its_connection(spectrum_db: SpectrumDB) -> None:  # noqa: F811
-    from connectors.spectrum.database import forget_kept
-
-    forget_kept()
+    kept.forget()
     db = SpectrumDatabase(spectrum_db.odbc_config, keep=True)
     pid = backend(db)
     with pytest.raises(SpectrumConfigurationError):
