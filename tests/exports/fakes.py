@@ -148,7 +148,7 @@ def wired(monkeypatch: pytest.MonkeyPatch) -> Wiring:
 
     wiring = Wiring(FakeSpectrum(), FakePlatform(), None, [])
     monkeypatch.setattr(connections, "spectrum_client", lambda tenant: wiring.spectrum)
-    monkeypatch.setattr(connections, "spectrum_database", lambda tenant: wiring.database)
+    monkeypatch.setattr(connections, "spectrum_database", lambda tenant, keep=False: wiring.database)
     monkeypatch.setattr(connections, "platform_client", lambda tenant: wiring.platform)
     monkeypatch.setattr(queueing, "enqueue", lambda record_id, countdown=None: wiring.enqueued.append(record_id))
     monkeypatch.setattr(enqueue, "send", partial(run_results_inline, enqueue.send))
