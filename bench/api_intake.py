@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -40,37 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from figures import figure  # noqa: E402 (bench/ itself is on the path of a script run from it)
+from local import PG, free_port, fresh_database, wait_port  # noqa: E402
 
-PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "bench_intake"
 PATH = "/api/v1/ar-invoices/"
 CONFIG = ROOT / "spectrum_sync" / "gunicorn_conf.py"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listening on {port}")
-
-
-def fresh_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def production_env(redis_url: str) -> dict[str, str]:

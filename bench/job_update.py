@@ -31,18 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from figures import figure  # noqa: E402 (bench/ itself is on the path of a script run from it)
+from local import PG, fresh_database  # noqa: E402
 
-PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "bench_jobs"
 JOB = "J500"
-
-
-def fresh_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def phase_code(i: int) -> str:
