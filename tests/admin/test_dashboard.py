@@ -25,8 +25,8 @@ def axis_labels(svg: str) -> list[str]:
     return re.findall(r'text-anchor="end" fill="#666">([^<]*)</text>', svg)
 
 
-def seed_latencies(world: World, seconds: list[int]) -> None:
-    created = timezone.now() - dt.timedelta(hours=1)
+def seed_latencies(world: World, seconds: list[int], created: dt.datetime | None = None) -> None:
+    created = created or timezone.now() - dt.timedelta(hours=1)
     for n, wait in enumerate(seconds):
         make_record(
             world.acme,
@@ -45,8 +45,10 @@ def test_failure_rate_axis_runs_0_to_100_percent_with_no_failures(world: World) 
 
 
 def test_failure_rate_axis_stays_0_to_100_percent_with_some(world: World) -> None:
-    seed_latencies(world, [2, 3, 4])
-    make_record(world.acme, "FAILED-1", SyncStatus.FAILED, finished_at=timezone.now())
+    # All on the day of the world's failed invoice (two hours ago: yesterday, shortly after midnight).
+    day = world.acme_failed.created_at
+    seed_latencies(world, [2, 3, 4], created=day)
+    make_record(world.acme, "FAILED-1", SyncStatus.FAILED, created_at=day, finished_at=day)
     svg = chart_svg(world, "failure_rate")
     assert axis_labels(svg)[-1] == "100 %"
     assert "40 % of finished" in svg  # with the world's failed invoice: two of five

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -82,7 +83,21 @@ class Browser:
     def navigating(self, action: Callable[[], Any]) -> None:
         page = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(page))
+
+        def replaced(_: Any) -> bool:
+            try:
+                page.is_enabled()
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as exc:
+                # Asked mid-navigation, chromedriver may answer that the node left the document
+                # instead of calling it stale: the page was replaced all the same.
+                if "does not belong to the document" in str(exc):
+                    return True
+                raise
+            return False
+
+        WebDriverWait(self.driver, WAIT_SECONDS).until(replaced)
         self.wait_for(By.TAG_NAME, "body")
 
     @property
