@@ -45,7 +45,7 @@ def stack_commands(
                 "manage.py",
                 "platform_simulator",
                 "--port",
-                "8600",
+                str(platform_port),
                 "--store",
                 str(var / "platform-simulator.sqlite3"),
             ],
