@@ -122,19 +122,29 @@ def load_rules(tenant: Tenant) -> MappingRules:
     blank = Value("", output_field=text)
     # .order_by(): a compound statement takes no ORDER BY in its parts (SQLite refuses one; the
     # models' default ordering would add it). The rows are sorted below.
-    gl = GLAccountMapping.objects.filter(tenant=tenant).order_by().values_list(
-        Value("gl", output_field=text), "department", "line_kind", "gl_account", "cost_center", "company_code"
+    gl = (
+        GLAccountMapping.objects.filter(tenant=tenant)
+        .order_by()
+        .values_list(
+            Value("gl", output_field=text), "department", "line_kind", "gl_account", "cost_center", "company_code"
+        )
     )
-    udfs = UDFMapping.objects.filter(tenant=tenant).order_by().values_list(
-        Value("udf", output_field=text),
-        "document_type",
-        "platform_field",
-        Cast("udf_slot", text),
-        Cast("max_length", text),
-        Cast("required", text),
+    udfs = (
+        UDFMapping.objects.filter(tenant=tenant)
+        .order_by()
+        .values_list(
+            Value("udf", output_field=text),
+            "document_type",
+            "platform_field",
+            Cast("udf_slot", text),
+            Cast("max_length", text),
+            Cast("required", text),
+        )
     )
-    taxes = TaxCodeDefault.objects.filter(tenant=tenant).order_by().values_list(
-        Value("tax", output_field=text), "document_type", "tax_code", Cast("rate", text), blank, blank
+    taxes = (
+        TaxCodeDefault.objects.filter(tenant=tenant)
+        .order_by()
+        .values_list(Value("tax", output_field=text), "document_type", "tax_code", Cast("rate", text), blank, blank)
     )
     places = TaxCodeDefault._meta.get_field("rate").decimal_places
     rules: list[GLRule] = []
