@@ -20,7 +20,7 @@ def rules_changed(tenant_id: int) -> uuid.UUID:
 
 def restamp(sender: Any, instance: Any, **kwargs: Any) -> None:
     stamp = rules_changed(instance.tenant_id)
-    if "tenant" in instance._state.fields_cache:  # the tenant in hand (an admin form's) is current too
+    if instance._meta.get_field("tenant").is_cached(instance):  # the tenant in hand (an admin form's) too
         instance.tenant.rules_stamp = stamp
 
 
@@ -28,7 +28,5 @@ def connect() -> None:
     from mappings.models import GLAccountMapping, ProcessingDateRange, TaxCodeDefault, UDFMapping
 
     for model in (GLAccountMapping, UDFMapping, TaxCodeDefault, ProcessingDateRange):
-        for signal in (post_save, post_delete):
-            signal.connect(
-                restamp, sender=model, dispatch_uid=f"mappings.restamp.{model.__name__}.{signal is post_save}"
-            )
+        post_save.connect(restamp, sender=model, dispatch_uid=f"mappings.restamp.saved.{model.__name__}")
+        post_delete.connect(restamp, sender=model, dispatch_uid=f"mappings.restamp.removed.{model.__name__}")

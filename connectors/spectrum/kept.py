@@ -44,7 +44,7 @@ def take(key: str) -> Any:
 
 
 def forget() -> None:
-    """Close every connection this process keeps (tests; a worker shutting down)."""
+    """Close every connection this process keeps (tests; at exit the process closes them anyway)."""
     while _kept:
         _, (pid, _, conn) = _kept.popitem()
         if pid == os.getpid():
