@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from spectrum_sync.api.throttling import TenantRateThrottle
 from spectrum_sync.exports import queueing, sweeper
 from spectrum_sync.models import SpectrumConnection, SyncRecord, SyncStatus, Tenant
 from tests.api.test_inbound import invoice
@@ -62,17 +63,26 @@ def job(phases: int) -> dict[str, Any]:
 
 
 def test_a_tenant_over_its_rate_gets_429_with_retry_after_and_others_do_not(
-    api: Client, tenant: Tenant, settings: Any
+    api: Client, tenant: Tenant, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache.clear()
     settings.API_THROTTLE_RATE = "3/min"
+    # The throttle's clock, 30 s into a minute: the wait it announces is then exact.
+    clock = [60 * 29_000_000 + 30.0]
+    monkeypatch.setattr(TenantRateThrottle, "timer", staticmethod(lambda: clock[0]))
     for n in range(3):
         assert post(api, invoice(document_id=f"inv-{n}")).status_code == 202
     refused = post(api, invoice(document_id="inv-4"))
     assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
+    # A sliding window: the 3 posts of this minute must first weigh less than 2 in the next one,
+    # a third of the way into it: 30 s to the minute's end and 20 s more (up to 80 s, not 60).
+    assert int(refused["Retry-After"]) == 50
     assert "throttled" in refused.json()["detail"].lower()
     assert not SyncRecord.objects.filter(platform_id="inv-4").exists()
+    clock[0] += 49
+    assert post(api, invoice(document_id="inv-4")).status_code == 429  # a second early: still refused
+    clock[0] += 1
+    assert post(api, invoice(document_id="inv-4")).status_code == 202  # as announced
 
     other = Tenant.objects.create(name="Other Co", slug="other", platform_url="http://127.0.0.1:8600/d/other")
     SpectrumConnection.objects.create(
